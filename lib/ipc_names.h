@@ -1,0 +1,91 @@
+/*
+ * lib/ipc_names.h — request and attribute names of every tegami service.
+ * The protocols themselves are described in doc/ipc.md; keep them in step.
+ */
+#ifndef TEGAMI_IPC_NAMES_H
+#define TEGAMI_IPC_NAMES_H
+
+/* Every request frame carries IPC_ATTR_REQ. */
+#define IPC_ATTR_REQ		"req"
+
+/* ---- cleanup (private/cleanup) -------------------------------------------
+ * client -> cleanup, in order:
+ *   {req=begin, flags, [client_name, client_addr, helo, protocol, sasl_user,
+ *    envid, ret, log_id], sender}
+ *   {req=rcpt, rcpt, [orcpt, notify]}          one per recipient (0 or more)
+ *   {req=data, chunk}                          message content, LF line ends,
+ *                                               any split, 0 or more frames
+ *   {req=end}
+ * cleanup -> client: {status, [queue_id], [reason]}
+ *   status 0 = queued (queue_id set); 4xx / 5xx = the SMTP code to give, with
+ *   reason = "4.3.0 text" (enhanced code first).
+ * A client that sends `req=abort` (or disconnects) abandons the message.
+ */
+#define IPC_REQ_BEGIN		"begin"
+#define IPC_REQ_RCPT		"rcpt"
+#define IPC_REQ_DATA		"data"
+#define IPC_REQ_END		"end"
+#define IPC_REQ_ABORT		"abort"
+
+#define IPC_ATTR_FLAGS		"flags"
+#define IPC_ATTR_CLIENT_NAME	"client_name"
+#define IPC_ATTR_CLIENT_ADDR	"client_addr"
+#define IPC_ATTR_HELO		"helo"
+#define IPC_ATTR_PROTOCOL	"protocol"	/* SMTP, ESMTP, ESMTPS, ESMTPSA, local */
+#define IPC_ATTR_SASL_USER	"sasl_user"
+#define IPC_ATTR_ENVID		"envid"
+#define IPC_ATTR_RET		"ret"		/* FULL / HDRS */
+#define IPC_ATTR_LOG_ID		"log_id"	/* session id for NOQUEUE logs */
+#define IPC_ATTR_SENDER		"sender"
+#define IPC_ATTR_RCPT		"rcpt"
+#define IPC_ATTR_ORCPT		"orcpt"
+#define IPC_ATTR_NOTIFY		"notify"	/* DSN_NOTIFY_* bits */
+#define IPC_ATTR_CHUNK		"chunk"
+#define IPC_ATTR_STATUS		"status"
+#define IPC_ATTR_QUEUE_ID	"queue_id"
+#define IPC_ATTR_REASON		"reason"
+
+/* cleanup flags */
+#define CLEANUP_F_LOCAL		0x01	/* local submission: add missing From/Date/Message-ID,
+					 * append $myorigin to bare addresses */
+#define CLEANUP_F_EXTRACT	0x02	/* sendmail -t: recipients from To/Cc/Bcc, Bcc removed */
+#define CLEANUP_F_BOUNCE	0x04	/* a bounce/notice made by tegami itself */
+
+/* DSN NOTIFY bits (RFC 3461) */
+#define DSN_NOTIFY_NEVER	0x01
+#define DSN_NOTIFY_SUCCESS	0x02
+#define DSN_NOTIFY_FAILURE	0x04
+#define DSN_NOTIFY_DELAY	0x08
+
+/* ---- delivery agents (private/local, later private/smtp) -------------------
+ * qmgr -> agent: {req=deliver, queue_id, queue_file ("active/ID", relative to
+ *   queue_directory), sender, nexthop, then per recipient:
+ *   rcpt, orcpt, rcpt_offset (status byte offset in the queue file)}
+ * agent -> qmgr: {status=0, then per recipient in request order:
+ *   result (0 delivered, 4 deferred, 5 bounced), dsn ("2.0.0"), text}
+ * A lost connection means every recipient without a result is deferred.
+ */
+#define IPC_REQ_DELIVER		"deliver"
+#define IPC_ATTR_QUEUE_FILE	"queue_file"
+#define IPC_ATTR_NEXTHOP	"nexthop"
+#define IPC_ATTR_RCPT_OFFSET	"rcpt_offset"
+#define IPC_ATTR_RESULT		"result"
+#define IPC_ATTR_DSN		"dsn"
+#define IPC_ATTR_TEXT		"text"
+
+#define DELIVER_OK		0
+#define DELIVER_DEFER		4
+#define DELIVER_BOUNCE		5
+
+/* ---- showq (public/showq) ---------------------------------------------------
+ * client connects and sends {req=list}; showq answers one frame per message
+ *   {queue_id, queue_name, size, arrival, sender, rcpt..., rcpt_reason...}
+ * (rcpt_reason "" when none) and finally {req=end}.
+ */
+#define IPC_REQ_LIST		"list"
+#define IPC_ATTR_QUEUE_NAME	"queue_name"
+#define IPC_ATTR_SIZE		"size"
+#define IPC_ATTR_ARRIVAL	"arrival"
+#define IPC_ATTR_RCPT_REASON	"rcpt_reason"
+
+#endif
