@@ -52,6 +52,10 @@ void	conf_register(const struct conf_param *table);
  * Syntax errors: -1 with "FILE, line N: ..." in err. A missing file is an
  * error. */
 int	conf_read_file(const char *path, struct strbuf *err);
+/* The same for main.cf text in memory (len bytes; `name` stands for the
+ * file in messages and in conf_origin). Used by tests and the fuzzer. */
+int	conf_read_text(const char *name, const char *text, size_t len,
+	    struct strbuf *err);
 
 /* Apply "name=value" as an override (master.cf -o, command line). An
  * override wins over the file. -1 when the text has no '=' or a bad name. */
@@ -73,6 +77,10 @@ int	conf_origin(const char *name, const char **file, int *line);
 const char *conf_value(const char *name);
 /* Expand $name references in text; returns a malloc'd string. */
 char   *conf_expand(const char *text);
+/* The same, with errors (loop, nesting too deep, missing '}', result too
+ * long) reported: 0 with a malloc'd *result, or -1 with the reason in err
+ * (err may be NULL). conf_expand logs a warning and returns "" instead. */
+int	conf_expand_checked(const char *text, char **result, struct strbuf *err);
 /* Is this name in some registered table? */
 const struct conf_param *conf_lookup_param(const char *name);
 /* The default text of a registered parameter (computed defaults included). */

@@ -11,7 +11,7 @@
 /* ---- cleanup (private/cleanup) -------------------------------------------
  * client -> cleanup, in order:
  *   {req=begin, flags, [client_name, client_addr, helo, protocol, sasl_user,
- *    envid, ret, log_id], sender}
+ *    envid, ret, log_id, full_name, uid], sender}
  *   {req=rcpt, rcpt, [orcpt, notify]}          one per recipient (0 or more)
  *   {req=data, chunk}                          message content, LF line ends,
  *                                               any split, 0 or more frames
@@ -36,6 +36,8 @@
 #define IPC_ATTR_ENVID		"envid"
 #define IPC_ATTR_RET		"ret"		/* FULL / HDRS */
 #define IPC_ATTR_LOG_ID		"log_id"	/* session id for NOQUEUE logs */
+#define IPC_ATTR_FULL_NAME	"full_name"	/* sendmail -F, for a missing From: */
+#define IPC_ATTR_UID		"uid"		/* the submitting user's uid (local mail) */
 #define IPC_ATTR_SENDER		"sender"
 #define IPC_ATTR_RCPT		"rcpt"
 #define IPC_ATTR_ORCPT		"orcpt"

@@ -36,5 +36,10 @@ struct mastercf_entry {
 int	mastercf_read(const char *path, int default_maxproc,
 	    struct mastercf_entry **entries, size_t *count, struct strbuf *err);
 void	mastercf_free(struct mastercf_entry *entries, size_t count);
+/* The same for text already in memory (len bytes; `path` names it in
+ * messages). Used by mastercf_read and the fuzz harness. */
+int	mastercf_parse_text(const char *path, const char *text, size_t len,
+	    int default_maxproc, struct mastercf_entry **entries, size_t *count,
+	    struct strbuf *err);
 
 #endif

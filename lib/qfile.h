@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "strbuf.h"
 
@@ -27,6 +28,21 @@
  * inode of the temporary file) = 17 upper-case hex digits; they sort by
  * arrival. Uniqueness is enforced by the no-replace rename. */
 #define QFILE_ID_LEN	17
+
+/* Record types, the version header and the limits (doc/queue-format.md). */
+#define QREC_VERSION	'V'	/* "TEGAMIQ1" + u32 BE version; always first */
+#define QREC_ARRIVAL	'T'	/* i64 BE seconds since the epoch; exactly one */
+#define QREC_FLAGS	'F'	/* u32 BE CLEANUP_F_*; at most one */
+#define QREC_SENDER	'S'	/* the sender address; exactly one */
+#define QREC_RCPT	'R'	/* status, notify, u16 len + addr, u16 len + orcpt */
+#define QREC_ATTR	'A'	/* name NUL value */
+#define QREC_CONTENT	'C'	/* a content chunk; content records are contiguous */
+#define QREC_END	'E'	/* empty; the last record of a finished file */
+#define QREC_TYPES	"VTFSRACE"
+#define QFILE_MAGIC	"TEGAMIQ1"
+#define QFILE_VERSION	1
+#define QFILE_REC_MAX	(1024 * 1024)	/* longest record data a reader accepts */
+#define QFILE_CHUNK	(64 * 1024)	/* content chunk size the writer makes */
 
 /* Queue subdirectories under queue_directory. */
 #define QDIR_MAILDROP	"maildrop"
@@ -125,5 +141,17 @@ int	qfile_move(const char *queue_dir, const char *from, const char *to,
 	    const char *id);
 /* Create every queue subdirectory (mode 0700, maildrop 1730, public 0710). */
 int	qfile_make_dirs(const char *queue_dir, struct strbuf *err);
+/* As root, after qfile_make_dirs: every subdirectory owned by uid:gid
+ * (mail_owner), maildrop/ and public/ group setgid_gid with modes 1730 and
+ * 0710.  queue_dir itself is left alone. 0 / -1 with errno. */
+int	qfile_chown_dirs(const char *queue_dir, uid_t uid, gid_t gid,
+	    gid_t setgid_gid);
+
+/* ---- debugging (lib/qfile_dump.c) ---- */
+
+/* Print every record of an open queue file in readable form to out, like
+ * Postfix's postcat; then check the whole file as a reader would.  0, or -1
+ * with why when the file is corrupt (what was readable is still printed). */
+int	qfile_dump(int fd, FILE *out, struct strbuf *why);
 
 #endif

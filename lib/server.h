@@ -27,6 +27,18 @@
 #define SERVER_LISTEN_FD	3
 #define SERVER_STATUS_FD	4
 
+#ifndef TEGAMI_VERSION
+#define TEGAMI_VERSION		"0.1"
+#endif
+
+/* Status reports on SERVER_STATUS_FD: SERVER_STATUS_SIZE bytes, the child's
+ * pid (u32, host order) then one of these letters.  A child sends IDLE once
+ * it is ready, BUSY when it takes a connection and IDLE when it is free
+ * again (event servers: first connection / last connection). */
+#define SERVER_STATUS_SIZE	5
+#define SERVER_STATUS_BUSY	'B'
+#define SERVER_STATUS_IDLE	'I'
+
 struct event_base;
 
 struct server_ops {
@@ -52,7 +64,8 @@ void	event_server_main(int argc, char **argv, const struct server_ops *ops,
 void	server_conn_done(void);
 
 /* Trigger: trigger() runs on every wake-up (a connection that writes a
- * byte, or the -w period). Wake-ups carry no data. */
+ * byte, or the -w period, and once at start when -w is given). Wake-ups
+ * carry no data. */
 void	trigger_server_main(int argc, char **argv, const struct server_ops *ops,
 	    void (*trigger)(void)) __attribute__((noreturn));
 
@@ -64,5 +77,12 @@ int	server_wakeup_seconds(void);
 /* Ask the skeleton to exit after the current request (fatal conditions that
  * are not worth a crash, or a reload). */
 void	server_request_exit(void);
+
+/* Encode / decode one status report (master uses the decoder). decode
+ * returns 0 with pid and letter, -1 on an unknown letter. */
+void	server_status_encode(unsigned char buf[SERVER_STATUS_SIZE], unsigned pid,
+	    int letter);
+int	server_status_decode(const unsigned char buf[SERVER_STATUS_SIZE],
+	    unsigned *pid, int *letter);
 
 #endif

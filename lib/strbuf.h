@@ -16,7 +16,7 @@
 #define STRBUF_NOLIMIT ((size_t)-1 / 2)
 
 struct strbuf {
-	char   *data;	/* always NUL-terminated; never NULL after init */
+	char   *data;	/* always NUL-terminated; NULL only after detach */
 	size_t	len;	/* bytes used, not counting the NUL */
 	size_t	cap;	/* bytes allocated */
 	size_t	max;	/* hard limit on len */
@@ -50,7 +50,8 @@ int	strbuf_set_printf(struct strbuf *sb, const char *fmt, ...)
 
 /* Remove the first n bytes (n <= len), shifting the rest down. */
 void	strbuf_consume(struct strbuf *sb, size_t n);
-/* Return the contents as a malloc'd string owned by the caller; sb is reset. */
+/* Return the contents as a malloc'd string owned by the caller; sb is reset
+ * and left owning no memory (releasing it is optional; appending works). */
 char   *strbuf_detach(struct strbuf *sb);
 
 /* Allocation helpers that never return NULL (fatal on failure). */

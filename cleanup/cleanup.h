@@ -1,0 +1,98 @@
+/*
+ * cleanup/cleanup.h — the cleanup daemon's internal interface.
+ *
+ * One struct cleanup_state per message being received.  The protocol loop
+ * (cleanup_proto.c) feeds validated frames to the envelope code
+ * (cleanup_envelope.c) and the content code (cleanup_headers.c, which
+ * parses the header block with lib/hdr and streams the body); the end of
+ * the message is cleanup_commit.c.  Problems with the message itself are
+ * sticky bits in state->errs, answered once at the end; a client that breaks
+ * the protocol is dropped and nothing is queued.
+ */
+#ifndef TEGAMI_CLEANUP_H
+#define TEGAMI_CLEANUP_H
+
+#include <search.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "hdr.h"
+#include "ipc.h"
+#include "qfile.h"
+#include "strbuf.h"
+
+/* Parameters (cleanup_params.c). */
+extern long var_hopcount_limit;
+extern long var_cleanup_rcpt_limit;
+extern int  var_always_add_missing_headers;
+extern const struct conf_param cleanup_params[];
+
+/* Sticky errors: a message with any of these is not queued. */
+#define CLEANUP_ERR_WRITE	0x01	/* queue file write error (temporary) */
+#define CLEANUP_ERR_SIZE	0x02	/* message_size_limit exceeded */
+#define CLEANUP_ERR_RCPT_LIMIT	0x04	/* cleanup_recipient_limit exceeded */
+#define CLEANUP_ERR_HOPS	0x08	/* hopcount_limit exceeded (mail loop) */
+#define CLEANUP_ERR_BAD_RCPT	0x10	/* envelope recipient does not parse */
+#define CLEANUP_ERR_NO_RCPT	0x20	/* nothing to deliver to */
+#define CLEANUP_ERR_BAD_SENDER	0x40	/* sender does not parse */
+
+struct cleanup_state {
+	int	flags;			/* CLEANUP_F_* of the begin frame */
+	char   *sender;			/* validated, qualified; "" = null sender */
+	char   *full_name;		/* local submissions: for From: */
+	char   *uid;			/* local submissions: for Received: */
+	char   *log_id;			/* for NOQUEUE logs, never NULL */
+	struct qfile_writer *w;
+	int	errs;			/* CLEANUP_ERR_* */
+	/* recipients */
+	size_t	nrcpt;
+	struct hsearch_data seen;	/* duplicate filter (keys in seen_keys) */
+	char  **seen_keys;
+	size_t	nseen;
+	/* content */
+	int	in_data;		/* a data frame was seen: no more rcpts */
+	int	hdr_done;
+	struct strbuf hdrbuf;		/* the header block, header_size_limit */
+	struct hdr_block blk;
+	int64_t	in_size;		/* content bytes received */
+	int	last_lf;		/* last content byte written was LF */
+	int64_t	out_size;
+	char   *message_id;		/* as found or generated, for the log */
+	time_t	now;
+};
+
+void	cleanup_state_init(struct cleanup_state *st);
+void	cleanup_state_free(struct cleanup_state *st);
+
+/* cleanup_envelope.c: the begin frame (flags, attributes, sender): opens
+ * the queue file.  -1 with why when the frame breaks the protocol (the
+ * client is dropped); problems with the message set errs instead. */
+int	cleanup_begin(struct cleanup_state *st, const struct ipc_msg *m,
+	    struct strbuf *why);
+/* Add a recipient (validated, qualified, duplicates dropped); sets errs. */
+void	cleanup_add_rcpt(struct cleanup_state *st, const char *addr,
+	    const char *orcpt, int notify, int from_header);
+/* Append @$myorigin to an address without a domain (external form). */
+int	cleanup_qualify(const char *addr, const char *origin, struct strbuf *out);
+
+/* cleanup_headers.c: content in any split, then the end of content. */
+void	cleanup_content(struct cleanup_state *st, const char *p, size_t n);
+void	cleanup_content_end(struct cleanup_state *st);
+/* Pure helpers, exposed for tests. */
+int	cleanup_format_date(time_t when, char *buf, size_t size);
+int	cleanup_format_msgid(struct strbuf *out, time_t when, long usec,
+	    long pid, unsigned counter, const char *hostname);
+int	cleanup_format_from(struct strbuf *out, const char *sender,
+	    const char *full_name);
+
+/* cleanup_commit.c: finish the message: 0 and id when queued, else the
+ * SMTP status with reason. The writer is gone afterwards. */
+int	cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
+	    struct strbuf *reason);
+
+/* cleanup_proto.c: serve one client connection. */
+void	cleanup_service(int fd);
+
+#endif

@@ -1,0 +1,413 @@
+/*
+ * lib/smtp_server.c — SMTP server engine: session life and the input loop.
+ *
+ * Each session is a bufferevent on the client socket.  The input loop runs
+ * every complete command line in the input buffer in order (PIPELINING);
+ * replies are appended to the output buffer, which libevent writes once the
+ * loop returns, so a pipelined group is answered in one write.  Reading
+ * pauses while too many replies wait for a client that does not read, while
+ * cleanup is slower than the client, and while cleanup decides on a
+ * message.  Every error path goes through smtp_session_reset(), the one
+ * reset routine.  Client trouble is logged (info/warn), never fatal.
+ */
+#include <arpa/inet.h>
+#include <bsd/string.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "netio.h"
+#include "smtp_reply.h"
+#include "smtp_server_int.h"
+
+#define SMTP_OUT_HIGH	(64 * 1024)	/* unread replies before we stop reading */
+#define SMTP_CHUNK	(16 * 1024)	/* input bytes handled per step */
+
+static size_t smtp_nsessions;
+
+static void smtp_read_cb(struct bufferevent *, void *);
+static void smtp_write_cb(struct bufferevent *, void *);
+static void smtp_event_cb(struct bufferevent *, short, void *);
+
+size_t
+smtp_server_sessions(void)
+{
+	return (smtp_nsessions);
+}
+
+const char *
+smtp_session_client_addr(const struct smtp_session *s)
+{
+	return (s->client_addr);
+}
+
+const char *
+smtp_session_client_name(const struct smtp_session *s)
+{
+	return (s->client_name);
+}
+
+const char *
+smtp_session_helo(const struct smtp_session *s)
+{
+	return (s->helo ? s->helo : "");
+}
+
+const char *
+smtp_session_sender(const struct smtp_session *s)
+{
+	return (s->sender);
+}
+
+size_t
+smtp_session_rcpt_count(const struct smtp_session *s)
+{
+	return (s->nrcpt);
+}
+
+void
+smtp_session_set_relay_ok(struct smtp_session *s, int ok)
+{
+	s->relay_ok = ok;
+}
+
+int
+smtp_session_relay_ok(const struct smtp_session *s)
+{
+	return (s->relay_ok);
+}
+
+/* Queue one reply; 4xx/5xx count towards the hard error limit. */
+void
+smtp_reply(struct smtp_session *s, int code, const char *esc,
+	    const char *fmt, ...)
+{
+	struct strbuf text, out;
+	va_list	ap;
+
+	strbuf_init(&text, 4096);
+	strbuf_init(&out, 8192);
+	va_start(ap, fmt);
+	(void)strbuf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	(void)smtp_reply_format(&out, code, esc, "%s", text.data);
+	if (code >= 400)
+		s->errors++;
+	bufferevent_write(s->bev, out.data, out.len);
+	strbuf_release(&text);
+	strbuf_release(&out);
+}
+
+/* Queue a reply given as text by a hook or by cleanup. */
+void
+smtp_reply_hook(struct smtp_session *s, const char *text)
+{
+	struct strbuf out;
+	int	code = 451;
+
+	strbuf_init(&out, 8192);
+	if (smtp_reply_text(&out, text) < 0)
+		log_warn("%s: malformed reply text from policy: \"%.100s\"",
+		    s->policy->name, text);
+	else
+		(void)smtp_reply_check(text, &code);
+	if (code >= 400)
+		s->errors++;
+	bufferevent_write(s->bev, out.data, out.len);
+	strbuf_release(&out);
+}
+
+/* NOQUEUE: reject: RCPT from unknown[1.2.3.4]: 554 ...; from=<> to=<> ... */
+void
+smtp_log_reject(struct smtp_session *s, const char *cmd, const char *reply,
+	    const char *rcpt)
+{
+	struct strbuf line;
+
+	strbuf_init(&line, 4096);
+	(void)strbuf_printf(&line, "NOQUEUE: reject: %s from %s[%s]: %s;",
+	    cmd, s->client_name, s->client_addr, reply);
+	if (s->sender)
+		(void)strbuf_printf(&line, " from=<%s>", s->sender);
+	if (rcpt)
+		(void)strbuf_printf(&line, " to=<%s>", rcpt);
+	(void)strbuf_printf(&line, " proto=%s helo=<%s>",
+	    s->esmtp ? "ESMTP" : "SMTP", s->helo ? s->helo : "");
+	log_info("%s", line.data);
+	strbuf_release(&line);
+}
+
+/*
+ * The one reset routine (DESIGN §10): end the transaction whatever state
+ * it is in.  RSET, HELO/EHLO, the end of every message, every error path
+ * and the end of the session come through here.
+ */
+void
+smtp_session_reset(struct smtp_session *s)
+{
+	smtp_cleanup_close(s);
+	free(s->sender);
+	s->sender = NULL;
+	free(s->first_rcpt);
+	s->first_rcpt = NULL;
+	s->nrcpt = 0;
+	strbuf_reset(&s->content);
+	dotdata_init(&s->dd, 0, 0);
+	if (s->state != SMTP_S_CLOSING)
+		s->state = s->helo ? SMTP_S_READY : SMTP_S_START;
+}
+
+/* The last reply is queued: stop reading, free once it is written. */
+void
+smtp_session_close(struct smtp_session *s)
+{
+	smtp_session_reset(s);
+	s->state = SMTP_S_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_enable(s->bev, EV_WRITE);
+}
+
+/* Postfix's "disconnect from" statistics: ehlo=1 mail=1 ... commands=N. */
+static void
+smtp_log_disconnect(struct smtp_session *s)
+{
+	struct strbuf line;
+	unsigned ok = 0, total = 0;
+	int	v;
+
+	strbuf_init(&line, 4096);
+	(void)strbuf_printf(&line, "disconnect from %s[%s]", s->client_name,
+	    s->client_addr);
+	for (v = 1; v <= SMTP_VERB_COUNT; v++) {
+		int	i = v % SMTP_VERB_COUNT;	/* UNKNOWN last */
+		char	name[16];
+		size_t	j;
+
+		if (s->cmd_total[i] == 0)
+			continue;
+		strlcpy(name, smtp_verb_name((enum smtp_verb)i), sizeof(name));
+		for (j = 0; name[j]; j++)
+			name[j] = (char)(name[j] | 0x20);	/* lower case */
+		if (s->cmd_ok[i] == s->cmd_total[i])
+			(void)strbuf_printf(&line, " %s=%u", name, s->cmd_total[i]);
+		else
+			(void)strbuf_printf(&line, " %s=%u/%u", name, s->cmd_ok[i],
+			    s->cmd_total[i]);
+		ok += s->cmd_ok[i];
+		total += s->cmd_total[i];
+	}
+	if (ok == total)
+		(void)strbuf_printf(&line, " commands=%u", total);
+	else
+		(void)strbuf_printf(&line, " commands=%u/%u", ok, total);
+	log_info("%s", line.data);
+	strbuf_release(&line);
+}
+
+static void
+smtp_session_free(struct smtp_session *s)
+{
+	if (s->state != SMTP_S_CLOSING)
+		s->state = SMTP_S_CLOSING;
+	smtp_session_reset(s);
+	smtp_log_disconnect(s);
+	bufferevent_free(s->bev);
+	linerd_release(&s->lr);
+	strbuf_release(&s->reply);
+	strbuf_release(&s->content);
+	free(s->helo);
+	smtp_nsessions--;
+	if (s->policy->on_disconnect)
+		s->policy->on_disconnect(s);
+	free(s);
+}
+
+/* Turn reading on again, and run what is already buffered. */
+void
+smtp_session_resume(struct smtp_session *s)
+{
+	if (s->state == SMTP_S_CLOSING || s->state == SMTP_S_DATA_END)
+		return;
+	bufferevent_enable(s->bev, EV_READ);
+	smtp_read_cb(s->bev, s);
+}
+
+/* Should the input loop stop for now (and reading be turned off)? */
+static int
+smtp_must_pause(struct smtp_session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH)
+		return (1);
+	if (s->state == SMTP_S_DATA && smtp_cleanup_pending(s) > SMTP_OUT_HIGH * 4)
+		return (1);
+	return (0);
+}
+
+/* One step of command input: feed linerd, run a finished line. */
+static void
+smtp_command_input(struct smtp_session *s, struct evbuffer *in,
+	    const char *p, size_t n)
+{
+	enum linerd_result r;
+	size_t	used;
+
+	r = linerd_feed(&s->lr, p, n, &used);
+	evbuffer_drain(in, used);		/* p is invalid from here */
+	switch (r) {
+	case LINERD_NEED_MORE:
+		return;
+	case LINERD_LINE:
+		smtp_command(s, s->lr.line.data, s->lr.line.len);
+		break;
+	case LINERD_TOO_LONG:
+		smtp_reply(s, 500, "5.5.2", "Error: line too long");
+		break;
+	case LINERD_BARE_LF:
+		log_warn("bare <LF> received from %s[%s] after %s",
+		    s->client_name, s->client_addr, s->last_cmd);
+		smtp_reply(s, 500, "5.5.2", "Error: bare <LF> received");
+		break;
+	case LINERD_BARE_CR:
+		log_warn("bare <CR> received from %s[%s] after %s",
+		    s->client_name, s->client_addr, s->last_cmd);
+		smtp_reply(s, 500, "5.5.2", "Error: bare <CR> received");
+		break;
+	}
+	if (s->state != SMTP_S_CLOSING && s->cfg->hard_error_limit > 0
+	    && s->errors >= s->cfg->hard_error_limit) {
+		log_warn("too many errors after %s from %s[%s]", s->last_cmd,
+		    s->client_name, s->client_addr);
+		smtp_reply(s, 421, "4.7.0", "%s Error: too many errors",
+		    s->cfg->myhostname);
+		smtp_session_close(s);
+	}
+}
+
+/* The input loop: run everything complete in the input buffer. */
+static void
+smtp_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	const char *p;
+	size_t	n, used;
+
+	while (s->state != SMTP_S_CLOSING && s->state != SMTP_S_DATA_END) {
+		if (smtp_must_pause(s)) {
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		n = evbuffer_get_contiguous_space(in);
+		if (n == 0)
+			break;
+		if (n > SMTP_CHUNK)
+			n = SMTP_CHUNK;
+		p = (const char *)evbuffer_pullup(in, (ssize_t)n);
+		if (s->state == SMTP_S_DATA) {
+			int	end = smtp_data_feed(s, p, n, &used);
+
+			evbuffer_drain(in, used);
+			if (end)
+				smtp_data_end(s);
+		} else
+			smtp_command_input(s, in, p, n);
+	}
+	if (s->state == SMTP_S_DATA_END)
+		bufferevent_disable(bev, EV_READ);
+}
+
+static void
+smtp_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	/* Called when the output buffer has drained. */
+	if (s->state == SMTP_S_CLOSING) {
+		smtp_session_free(s);
+		return;
+	}
+	if (!(bufferevent_get_enabled(bev) & EV_READ))
+		smtp_session_resume(s);
+}
+
+static void
+smtp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	if (s->state == SMTP_S_CLOSING) {
+		smtp_session_free(s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("timeout after %s from %s[%s]", s->last_cmd,
+		    s->client_name, s->client_addr);
+		if (what & BEV_EVENT_WRITING) {
+			smtp_session_free(s);
+			return;
+		}
+		smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+		    s->cfg->myhostname);
+		smtp_session_close(s);
+		return;
+	}
+	/* EOF or error: the client went away without QUIT. */
+	log_info("lost connection after %s from %s[%s]", s->last_cmd,
+	    s->client_name, s->client_addr);
+	smtp_session_free(s);
+}
+
+void
+smtp_server_accept(int fd, const struct smtp_policy *policy)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	const struct smtp_server_config *cfg = policy->config;
+	struct strbuf addr, port;
+	struct timeval tv;
+
+	s->policy = policy;
+	s->cfg = cfg;
+	s->state = SMTP_S_START;
+	s->last_cmd = "CONNECT";
+	strlcpy(s->client_name, "unknown", sizeof(s->client_name));
+	strbuf_init(&addr, 64);
+	strbuf_init(&port, 16);
+	if (peer_addr(fd, &addr, &port) < 0 || addr.len == 0)
+		(void)strbuf_set_str(&addr, "unknown");
+	strlcpy(s->client_addr, addr.data, sizeof(s->client_addr));
+	strbuf_release(&addr);
+	strbuf_release(&port);
+	linerd_init(&s->lr, (size_t)cfg->command_line_limit);
+	strbuf_init(&s->reply, 1024);
+	strbuf_init(&s->content, SMTP_CHUNK * 2 + 64);
+	dotdata_init(&s->dd, 0, 0);
+	(void)fd_set_nonblock(fd, 1);
+	s->bev = bufferevent_socket_new(cfg->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		log_fatal("bufferevent_socket_new failed");
+	smtp_nsessions++;
+	bufferevent_setcb(s->bev, smtp_read_cb, smtp_write_cb, smtp_event_cb, s);
+	tv.tv_sec = cfg->timeout;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	log_info("connect from %s[%s]", s->client_name, s->client_addr);
+
+	strbuf_reset(&s->reply);
+	if (policy->on_connect
+	    && policy->on_connect(s, &s->reply) != SMTP_POLICY_ACCEPT) {
+		smtp_log_reject(s, "CONNECT", s->reply.data, NULL);
+		smtp_reply_hook(s, s->reply.data);
+		smtp_session_close(s);
+		return;
+	}
+	smtp_reply(s, 220, NULL, "%s", cfg->banner);
+}

@@ -1,0 +1,81 @@
+/*
+ * lib/smtp_server.h — the shared SMTP server engine (STYLE.md lesson 7).
+ *
+ * One engine, several policies: smtpd (port 25) and, later, submission
+ * (587/465) differ only in the struct smtp_policy they pass.  The engine
+ * owns the protocol: the command reader (lib/linerd.h), the per-session
+ * state machine with one reset routine, replies with enhanced status codes,
+ * PIPELINING, the DATA reader (lib/dotdata.h), limits and timeouts, and the
+ * non-blocking hand-off to cleanup.  It runs on the libevent base given in
+ * the configuration; one process holds many sessions.
+ *
+ * Policy hooks return SMTP_POLICY_ACCEPT, or SMTP_POLICY_REJECT with the
+ * reply text ("554 5.7.1 <a@b>: Relay access denied", no CRLF) in `reply`.
+ */
+#ifndef TEGAMI_SMTP_SERVER_H
+#define TEGAMI_SMTP_SERVER_H
+
+#include <stddef.h>
+#include "strbuf.h"
+
+struct event_base;
+struct smtp_session;
+
+enum smtp_policy_result {
+	SMTP_POLICY_ACCEPT = 0,
+	SMTP_POLICY_REJECT = 1,
+};
+
+/* Limits and names, filled by the daemon from its parameters after the
+ * configuration is loaded (the engine reads no parameter itself). */
+struct smtp_server_config {
+	struct event_base *base;
+	const char *myhostname;
+	const char *mail_name;		/* "tegami", in Received: */
+	const char *banner;		/* after "220 " */
+	const char *queue_dir;		/* where private/cleanup lives */
+	long	timeout;		/* seconds per read/write (smtpd_timeout) */
+	long	hard_error_limit;	/* errors before 421 and close */
+	long	recipient_limit;	/* RCPTs per message */
+	long	command_line_limit;	/* bytes, without CRLF */
+	long	data_line_limit;	/* bytes with CRLF, 0 = none */
+	long	message_size_limit;	/* content bytes, 0 = none */
+	long	ipc_frame_limit;	/* biggest frame accepted from cleanup */
+	int	disable_vrfy;		/* 502 to VRFY */
+};
+
+#define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* offer AUTH (later: submission) */
+
+struct smtp_policy {
+	const char *name;			/* "smtpd", for logs */
+	int	flags;				/* SMTP_POLICY_F_* */
+	const struct smtp_server_config *config;
+	/* After accept, before the greeting: reject = reply and close. */
+	int	(*on_connect)(struct smtp_session *s, struct strbuf *reply);
+	int	(*check_helo)(struct smtp_session *s, const char *helo,
+		    struct strbuf *reply);
+	int	(*check_mail)(struct smtp_session *s, const char *sender,
+		    struct strbuf *reply);
+	int	(*check_rcpt)(struct smtp_session *s, const char *rcpt,
+		    struct strbuf *reply);
+	/* The session's connection was closed (e.g. server_conn_done). */
+	void	(*on_disconnect)(struct smtp_session *s);
+};
+
+/* Start a session on a connected, non-blocking socket; the engine owns fd
+ * from now on and closes it when the session ends. */
+void	smtp_server_accept(int fd, const struct smtp_policy *policy);
+/* Number of live sessions in this process. */
+size_t	smtp_server_sessions(void);
+
+/* Session facts for policy hooks; strings are borrowed from the session. */
+const char *smtp_session_client_addr(const struct smtp_session *s);
+const char *smtp_session_client_name(const struct smtp_session *s);
+const char *smtp_session_helo(const struct smtp_session *s);	/* "" before */
+const char *smtp_session_sender(const struct smtp_session *s);	/* NULL before MAIL */
+size_t	smtp_session_rcpt_count(const struct smtp_session *s);
+/* May this client relay (mynetworks, later AUTH)?  Set by policy hooks. */
+void	smtp_session_set_relay_ok(struct smtp_session *s, int ok);
+int	smtp_session_relay_ok(const struct smtp_session *s);
+
+#endif

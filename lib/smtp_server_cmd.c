@@ -1,0 +1,314 @@
+/*
+ * lib/smtp_server_cmd.c — one handler per SMTP verb, dispatched from a
+ * table of {verb, handler, states where it is allowed}.
+ *
+ * Handlers check syntax, then order (503), then ask the policy hook, then
+ * change state.  Each returns 0 when the command succeeded (for the
+ * "disconnect from" counters) and -1 when it was refused.  Client mistakes
+ * get a reply with an enhanced status code and, for rejects, a log line;
+ * nothing here is fatal.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "smtp_server_int.h"
+
+#define S(x)	(1u << (x))
+#define IN_TX	(S(SMTP_S_MAIL) | S(SMTP_S_RCPT))
+
+/* Start (or restart) the session after HELO/EHLO. */
+static int
+smtp_helo_common(struct smtp_session *s, struct smtp_cmd *c, int esmtp)
+{
+	char   *helo;
+
+	if (c->arg_len == 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: %s hostname", c->name);
+		return (-1);
+	}
+	helo = xstrndup(c->arg, c->arg_len);
+	strbuf_reset(&s->reply);
+	if (s->policy->check_helo
+	    && s->policy->check_helo(s, helo, &s->reply) != SMTP_POLICY_ACCEPT) {
+		smtp_log_reject(s, c->name, s->reply.data, NULL);
+		smtp_reply_hook(s, s->reply.data);
+		free(helo);
+		return (-1);
+	}
+	/* RFC 5321 4.1.4: HELO/EHLO in a transaction resets it. */
+	free(s->helo);
+	s->helo = helo;
+	s->esmtp = esmtp;
+	smtp_session_reset(s);
+	return (0);
+}
+
+static int
+cmd_helo(struct smtp_session *s, struct smtp_cmd *c)
+{
+	if (smtp_helo_common(s, c, 0) < 0)
+		return (-1);
+	smtp_reply(s, 250, NULL, "%s", s->cfg->myhostname);
+	return (0);
+}
+
+static int
+cmd_ehlo(struct smtp_session *s, struct smtp_cmd *c)
+{
+	const struct smtp_server_config *cfg = s->cfg;
+
+	if (smtp_helo_common(s, c, 1) < 0)
+		return (-1);
+	/* XXX DSN, SMTPUTF8, CHUNKING, STARTTLS and AUTH come later. */
+	smtp_reply(s, 250, NULL, "%s\nPIPELINING\nSIZE %ld\n%sENHANCEDSTATUSCODES\n"
+	    "8BITMIME", cfg->myhostname, cfg->message_size_limit,
+	    cfg->disable_vrfy ? "" : "VRFY\n");
+	return (0);
+}
+
+static int
+cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
+{
+	struct smtp_path_args a;
+	const char *why;
+	int	ret = -1;
+
+	if (s->state == SMTP_S_START) {
+		smtp_reply(s, 503, "5.5.1", "Error: send HELO/EHLO first");
+		return (-1);
+	}
+	if (s->state != SMTP_S_READY) {
+		smtp_reply(s, 503, "5.5.1", "Error: nested MAIL command");
+		return (-1);
+	}
+	smtp_path_args_init(&a);
+	switch (smtp_cmd_parse_path(c->arg, c->arg_len, 0, &a, &why)) {
+	case SMTP_CMD_OK:
+		break;
+	case SMTP_CMD_E_ADDR:
+		smtp_reply(s, 501, "5.1.7", "Bad sender address syntax");
+		goto out;
+	case SMTP_CMD_E_PARAM:
+		smtp_reply(s, 501, "5.5.4", "Bad parameter syntax: %.*s",
+		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
+		goto out;
+	case SMTP_CMD_E_UNSUPPORTED:
+		smtp_reply(s, 555, "5.5.4", "Unsupported option: %.*s",
+		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
+		goto out;
+	default:
+		smtp_reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
+		goto out;
+	}
+	if (a.has_size && s->cfg->message_size_limit > 0
+	    && a.size > (uint64_t)s->cfg->message_size_limit) {
+		smtp_reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+		goto out;
+	}
+	strbuf_reset(&s->reply);
+	if (s->policy->check_mail
+	    && s->policy->check_mail(s, a.addr.data, &s->reply) != SMTP_POLICY_ACCEPT) {
+		smtp_log_reject(s, "MAIL", s->reply.data, NULL);
+		smtp_reply_hook(s, s->reply.data);
+		goto out;
+	}
+	s->sender = xstrdup(a.addr.data);
+	if (smtp_cleanup_open(s) < 0) {
+		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+		smtp_session_reset(s);
+		goto out;
+	}
+	s->state = SMTP_S_MAIL;
+	smtp_reply(s, 250, "2.1.0", "Ok");
+	ret = 0;
+out:
+	smtp_path_args_release(&a);
+	return (ret);
+}
+
+static int
+cmd_rcpt(struct smtp_session *s, struct smtp_cmd *c)
+{
+	struct smtp_path_args a;
+	const char *why;
+	int	ret = -1;
+
+	if (!(S(s->state) & IN_TX)) {
+		smtp_reply(s, 503, "5.5.1", "Error: need MAIL command");
+		return (-1);
+	}
+	smtp_path_args_init(&a);
+	switch (smtp_cmd_parse_path(c->arg, c->arg_len, 1, &a, &why)) {
+	case SMTP_CMD_OK:
+		break;
+	case SMTP_CMD_E_ADDR:
+		smtp_reply(s, 501, "5.1.3", "Bad recipient address syntax");
+		goto out;
+	case SMTP_CMD_E_PARAM:
+	case SMTP_CMD_E_UNSUPPORTED:
+		smtp_reply(s, 555, "5.5.4", "Unsupported option: %.*s",
+		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
+		goto out;
+	default:
+		smtp_reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
+		goto out;
+	}
+	if (s->cfg->recipient_limit > 0
+	    && s->nrcpt >= (size_t)s->cfg->recipient_limit) {
+		smtp_reply(s, 452, "4.5.3", "Error: too many recipients");
+		goto out;
+	}
+	strbuf_reset(&s->reply);
+	if (s->policy->check_rcpt
+	    && s->policy->check_rcpt(s, a.addr.data, &s->reply) != SMTP_POLICY_ACCEPT) {
+		smtp_log_reject(s, "RCPT", s->reply.data, a.addr.data);
+		smtp_reply_hook(s, s->reply.data);
+		goto out;
+	}
+	smtp_cleanup_rcpt(s, a.addr.data);
+	if (s->nrcpt++ == 0)
+		s->first_rcpt = xstrdup(a.addr.data);
+	s->state = SMTP_S_RCPT;
+	smtp_reply(s, 250, "2.1.5", "Ok");
+	ret = 0;
+out:
+	smtp_path_args_release(&a);
+	return (ret);
+}
+
+static int
+cmd_data(struct smtp_session *s, struct smtp_cmd *c)
+{
+	if (c->arg_len > 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: DATA");
+		return (-1);
+	}
+	if (s->state == SMTP_S_START || s->state == SMTP_S_READY) {
+		smtp_reply(s, 503, "5.5.1", "Error: need MAIL command");
+		return (-1);
+	}
+	if (s->state != SMTP_S_RCPT) {
+		smtp_reply(s, 503, "5.5.1", "Error: need RCPT command");
+		return (-1);
+	}
+	if (s->cl_state != SMTP_CL_OPEN) {
+		log_warn("%s[%s]: cleanup connection lost before DATA",
+		    s->client_name, s->client_addr);
+		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+		smtp_session_reset(s);
+		return (-1);
+	}
+	smtp_data_start(s);
+	smtp_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	return (0);
+}
+
+static int
+cmd_rset(struct smtp_session *s, struct smtp_cmd *c)
+{
+	if (c->arg_len > 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: RSET");
+		return (-1);
+	}
+	smtp_session_reset(s);
+	smtp_reply(s, 250, "2.0.0", "Ok");
+	return (0);
+}
+
+static int
+cmd_noop(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 250, "2.0.0", "Ok");
+	return (0);
+}
+
+static int
+cmd_quit(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 221, "2.0.0", "Bye");
+	smtp_session_close(s);
+	return (0);
+}
+
+static int
+cmd_help(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 214, "2.0.0", "Commands: HELO EHLO MAIL RCPT DATA RSET"
+	    " NOOP QUIT HELP%s", s->cfg->disable_vrfy ? "" : " VRFY");
+	return (0);
+}
+
+static int
+cmd_vrfy(struct smtp_session *s, struct smtp_cmd *c)
+{
+	if (s->cfg->disable_vrfy) {
+		smtp_reply(s, 502, "5.5.1", "VRFY command is disabled");
+		return (-1);
+	}
+	if (c->arg_len == 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: VRFY address");
+		return (-1);
+	}
+	/* Never confirm or deny an address (harvesting); RFC 5321 3.5.3. */
+	smtp_reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept"
+	    " message and attempt delivery");
+	return (0);
+}
+
+static int
+cmd_http(struct smtp_session *s, struct smtp_cmd *c)
+{
+	log_warn("non-SMTP command from %s[%s]: %.*s", s->client_name,
+	    s->client_addr, (int)(c->line_len > 100 ? 100 : c->line_len), c->line);
+	smtp_reply(s, 221, "2.7.0", "Error: I can break rules, too. Goodbye.");
+	smtp_session_close(s);
+	return (-1);
+}
+
+static int
+cmd_unknown(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 502, "5.5.2", "Error: command not recognized");
+	return (-1);
+}
+
+static const struct {
+	enum smtp_verb verb;
+	int	(*fn)(struct smtp_session *, struct smtp_cmd *);
+} smtp_handlers[] = {
+	{SMTP_VERB_HELO, cmd_helo},
+	{SMTP_VERB_EHLO, cmd_ehlo},
+	{SMTP_VERB_MAIL, cmd_mail},
+	{SMTP_VERB_RCPT, cmd_rcpt},
+	{SMTP_VERB_DATA, cmd_data},
+	{SMTP_VERB_RSET, cmd_rset},
+	{SMTP_VERB_NOOP, cmd_noop},
+	{SMTP_VERB_QUIT, cmd_quit},
+	{SMTP_VERB_HELP, cmd_help},
+	{SMTP_VERB_VRFY, cmd_vrfy},
+	{SMTP_VERB_HTTP, cmd_http},
+};
+
+void
+smtp_command(struct smtp_session *s, const char *line, size_t len)
+{
+	struct smtp_cmd c;
+	int	(*fn)(struct smtp_session *, struct smtp_cmd *) = cmd_unknown;
+	size_t	i;
+
+	if (smtp_cmd_parse(line, len, &c) != SMTP_CMD_OK) {
+		s->cmd_total[c.verb]++;
+		s->last_cmd = c.name;
+		smtp_reply(s, 500, "5.5.2", "Error: bad character in command");
+		return;
+	}
+	for (i = 0; i < sizeof(smtp_handlers) / sizeof(smtp_handlers[0]); i++)
+		if (smtp_handlers[i].verb == c.verb)
+			fn = smtp_handlers[i].fn;
+	s->last_cmd = c.name;
+	s->cmd_total[c.verb]++;
+	if (fn(s, &c) == 0)
+		s->cmd_ok[c.verb]++;
+}

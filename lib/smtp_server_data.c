@@ -1,0 +1,168 @@
+/*
+ * lib/smtp_server_data.c — the DATA phase of a session.
+ *
+ * After 354 the raw input goes through lib/dotdata.c; unstuffed content
+ * (LF line ends) is streamed to cleanup in chunks, never held whole.  The
+ * first content is our Received: header.  At the end marker a sticky DATA
+ * error (bare CR/LF, NUL, long line, size) abandons the cleanup transaction
+ * and gives one reply; otherwise the end frame goes out and the session
+ * waits for cleanup's verdict (smtp_data_result).  Never fatal.
+ */
+#include <bsd/string.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "smtp_server_int.h"
+
+/* RFC 5322 date-time of now: "Tue, 24 Nov 2026 05:22:29 +0000 (UTC)". */
+static void
+smtp_date(char *buf, size_t size)
+{
+	time_t	now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	if (strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z (%Z)", &tm) == 0)
+		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
+}
+
+/* Copy untrusted text into a header, replacing what does not belong. */
+static void
+smtp_header_text(struct strbuf *out, const char *text)
+{
+	for (; *text; text++) {
+		unsigned char c = (unsigned char)*text;
+
+		(void)strbuf_append_char(out, (c < 0x20 || c > 0x7e) ? '?' : (char)c);
+	}
+}
+
+/* The Received: header, in Postfix's shape (no queue id: not known yet). */
+static void
+smtp_received(struct smtp_session *s, struct strbuf *out)
+{
+	char	date[64];
+
+	smtp_date(date, sizeof(date));
+	(void)strbuf_append_str(out, "Received: from ");
+	smtp_header_text(out, s->helo ? s->helo : "");
+	(void)strbuf_printf(out, " (%s [%s])\n\tby %s (%s) with %s",
+	    s->client_name, s->client_addr, s->cfg->myhostname,
+	    s->cfg->mail_name, s->esmtp ? "ESMTP" : "SMTP");
+	if (s->nrcpt == 1 && s->first_rcpt) {
+		(void)strbuf_append_str(out, "\n\tfor <");
+		smtp_header_text(out, s->first_rcpt);
+		(void)strbuf_append_str(out, ">");
+	}
+	(void)strbuf_printf(out, "; %s\n", date);
+}
+
+void
+smtp_data_start(struct smtp_session *s)
+{
+	struct strbuf hdr;
+
+	strbuf_init(&hdr, 4096);
+	smtp_received(s, &hdr);
+	smtp_cleanup_data(s, hdr.data, hdr.len);
+	strbuf_release(&hdr);
+	dotdata_init(&s->dd, (size_t)s->cfg->data_line_limit,
+	    (uint64_t)s->cfg->message_size_limit);
+	strbuf_reset(&s->content);
+	s->state = SMTP_S_DATA;
+}
+
+int
+smtp_data_feed(struct smtp_session *s, const char *p, size_t n, size_t *used)
+{
+	int	end;
+
+	end = dotdata_feed(&s->dd, p, n, used, &s->content);
+	/* Content of a message that is already refused goes nowhere. */
+	if (s->content.len > 0 && !s->dd.errs && s->cl_state == SMTP_CL_OPEN)
+		smtp_cleanup_data(s, s->content.data, s->content.len);
+	strbuf_reset(&s->content);
+	return (end);
+}
+
+/* DATA was counted a success at 354; the message failed after all. */
+static void
+smtp_data_failed(struct smtp_session *s)
+{
+	if (s->cmd_ok[SMTP_VERB_DATA] > 0)
+		s->cmd_ok[SMTP_VERB_DATA]--;
+}
+
+/* The reply for a sticky DATA error (first fault wins). */
+static void
+smtp_data_refuse(struct smtp_session *s)
+{
+	int	errs = s->dd.errs;
+
+	log_warn("%s[%s]: message refused in DATA: %s", s->client_name,
+	    s->client_addr, dotdata_strerror(errs));
+	if (errs & DOTDATA_E_BARE_LF)
+		smtp_reply(s, 550, "5.5.2", "Error: bare <LF> received");
+	else if (errs & DOTDATA_E_BARE_CR)
+		smtp_reply(s, 550, "5.5.2", "Error: bare <CR> received");
+	else if (errs & DOTDATA_E_NUL)
+		smtp_reply(s, 554, "5.6.0", "Error: NUL character in message");
+	else if (errs & DOTDATA_E_LINE)
+		smtp_reply(s, 554, "5.6.0", "Error: message line too long");
+	else
+		smtp_reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+}
+
+void
+smtp_data_end(struct smtp_session *s)
+{
+	s->last_cmd = "END-OF-MESSAGE";
+	if (s->dd.errs) {
+		smtp_data_failed(s);
+		smtp_data_refuse(s);
+		smtp_session_reset(s);
+		return;
+	}
+	if (s->cl_state != SMTP_CL_OPEN) {
+		smtp_data_failed(s);
+		log_warn("%s[%s]: cleanup connection lost during DATA",
+		    s->client_name, s->client_addr);
+		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+		smtp_session_reset(s);
+		return;
+	}
+	smtp_cleanup_end(s);
+	s->state = SMTP_S_DATA_END;
+}
+
+/*
+ * Cleanup's verdict (or its loss: status -1).  Status 0 = queued as id;
+ * 4xx/5xx = refused with reason "X.Y.Z text".
+ */
+void
+smtp_data_result(struct smtp_session *s, int status, const char *id,
+	    const char *reason)
+{
+	char	text[512];
+
+	if (status == 0) {
+		log_info("%s: client=%s[%s]", id, s->client_name, s->client_addr);
+		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
+	} else if (status >= 400 && status <= 599 && reason
+	    && snprintf(text, sizeof(text), "%d %s", status, reason)
+	    < (int)sizeof(text)) {
+		smtp_log_reject(s, "END-OF-MESSAGE", text, NULL);
+		smtp_reply_hook(s, text);
+		smtp_data_failed(s);
+	} else {
+		smtp_data_failed(s);
+		log_warn("%s[%s]: cleanup failed: %s", s->client_name,
+		    s->client_addr, reason ? reason : "unknown error");
+		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+	}
+	s->state = SMTP_S_READY;	/* reset keeps a finished session */
+	smtp_session_reset(s);
+	smtp_session_resume(s);
+}

@@ -1,0 +1,95 @@
+/*
+ * lib/smtp_server_int.h — the SMTP session, private to lib/smtp_server*.c.
+ *
+ * smtp_server.c: session life, input loop, replies, reset, close.
+ * smtp_server_cmd.c: one handler per verb, dispatched from a table.
+ * smtp_server_data.c: DATA content, Received: header, end of data.
+ * smtp_server_cleanup.c: the non-blocking conversation with cleanup.
+ */
+#ifndef TEGAMI_SMTP_SERVER_INT_H
+#define TEGAMI_SMTP_SERVER_INT_H
+
+#include <stdint.h>
+
+#include "dotdata.h"
+#include "linerd.h"
+#include "smtp_cmd.h"
+#include "smtp_server.h"
+
+struct bufferevent;
+
+/* The session state machine (DESIGN §10). */
+enum smtp_state {
+	SMTP_S_START,		/* greeted, no HELO/EHLO yet */
+	SMTP_S_READY,		/* HELO/EHLO done, no transaction */
+	SMTP_S_MAIL,		/* MAIL accepted, no recipient yet */
+	SMTP_S_RCPT,		/* at least one RCPT accepted */
+	SMTP_S_DATA,		/* reading message content */
+	SMTP_S_DATA_END,	/* content done, waiting for cleanup's answer */
+	SMTP_S_CLOSING,		/* last reply queued; close once written */
+};
+
+/* Cleanup connection state of the current transaction. */
+enum smtp_cleanup_state {
+	SMTP_CL_NONE,		/* no connection */
+	SMTP_CL_OPEN,		/* frames flowing */
+	SMTP_CL_BROKEN,		/* lost or misbehaved: the transaction fails */
+};
+
+struct smtp_session {
+	const struct smtp_policy *policy;
+	const struct smtp_server_config *cfg;
+	struct bufferevent *bev;		/* the client */
+	enum smtp_state state;
+	char	client_addr[64];
+	char	client_name[8];			/* "unknown": no rDNS yet */
+	char   *helo;				/* NULL before HELO/EHLO */
+	int	esmtp;				/* EHLO was used */
+	int	relay_ok;
+	int	errors;				/* error replies sent */
+	const char *last_cmd;			/* for "lost connection after X" */
+	unsigned cmd_ok[SMTP_VERB_COUNT];
+	unsigned cmd_total[SMTP_VERB_COUNT];
+	struct linerd lr;
+	struct strbuf reply;			/* scratch: hook replies */
+	/* the transaction */
+	char   *sender;				/* NULL before MAIL */
+	size_t	nrcpt;
+	char   *first_rcpt;			/* for the Received: "for" clause */
+	struct dotdata dd;
+	struct strbuf content;			/* content not yet framed */
+	/* cleanup */
+	enum smtp_cleanup_state cl_state;
+	struct bufferevent *cl_bev;
+};
+
+/* smtp_server.c */
+void	smtp_reply(struct smtp_session *s, int code, const char *esc,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	smtp_reply_hook(struct smtp_session *s, const char *text);
+void	smtp_session_reset(struct smtp_session *s);
+void	smtp_session_close(struct smtp_session *s);	/* after the last reply */
+void	smtp_session_resume(struct smtp_session *s);
+void	smtp_log_reject(struct smtp_session *s, const char *cmd,
+	    const char *reply, const char *rcpt);
+
+/* smtp_server_cmd.c: run one command line (from linerd). */
+void	smtp_command(struct smtp_session *s, const char *line, size_t len);
+
+/* smtp_server_data.c */
+void	smtp_data_start(struct smtp_session *s);
+int	smtp_data_feed(struct smtp_session *s, const char *p, size_t n,
+	    size_t *used);
+void	smtp_data_end(struct smtp_session *s);
+void	smtp_data_result(struct smtp_session *s, int status, const char *id,
+	    const char *reason);
+
+/* smtp_server_cleanup.c */
+int	smtp_cleanup_open(struct smtp_session *s);
+void	smtp_cleanup_rcpt(struct smtp_session *s, const char *rcpt);
+void	smtp_cleanup_data(struct smtp_session *s, const void *p, size_t n);
+void	smtp_cleanup_end(struct smtp_session *s);
+void	smtp_cleanup_close(struct smtp_session *s);
+size_t	smtp_cleanup_pending(const struct smtp_session *s);
+
+#endif

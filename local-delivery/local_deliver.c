@@ -1,0 +1,296 @@
+/*
+ * local-delivery/local_deliver.c — one delivery request from qmgr.
+ *
+ * Read one request frame (bounded by ipc_frame_limit and ipc_timeout),
+ * validate it (local_request.c), open QUEUE_DIR/active/ID read-only (the
+ * name is built from the validated id, never taken from the peer), check
+ * the recipients against the envelope, deliver each recipient and answer
+ * {status=0, result, dsn, text per recipient}.  A request that cannot be
+ * served as a whole is answered {status=4, text} and qmgr defers it; a
+ * malformed frame is logged and the connection dropped.  Per-recipient
+ * results are not logged here (qmgr logs them); warnings are.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bsd/string.h>
+
+#include "ipc_names.h"
+#include "local.h"
+#include "log.h"
+#include "mail_params.h"
+#include "netio.h"
+
+#define WRITE_BUF	65536
+
+void
+local_result_init(struct local_result *r)
+{
+	r->result = DELIVER_DEFER;
+	strlcpy(r->dsn, "4.3.0", sizeof(r->dsn));
+	strbuf_init(&r->text, 4096);
+}
+
+void
+local_result_release(struct local_result *r)
+{
+	strbuf_release(&r->text);
+}
+
+void
+local_result_set(struct local_result *r, int result, const char *dsn,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	r->result = result;
+	strlcpy(r->dsn, dsn, sizeof(r->dsn));
+	strbuf_reset(&r->text);
+	va_start(ap, fmt);
+	if (strbuf_vprintf(&r->text, fmt, ap) < 0)
+		strbuf_set_str(&r->text, "(reason too long)");
+	va_end(ap);
+}
+
+/* ---- writing a message ---- */
+
+struct wbuf {
+	int	fd;
+	struct strbuf buf;
+	int	err;		/* errno of the first failed write */
+};
+
+static int
+wbuf_flush(struct wbuf *w)
+{
+	if (w->err == 0 && w->buf.len > 0 &&
+	    write_full(w->fd, w->buf.data, w->buf.len, 0) < 0)
+		w->err = errno ? errno : EIO;
+	strbuf_reset(&w->buf);
+	return w->err ? -1 : 0;
+}
+
+static int
+wbuf_put(struct wbuf *w, const char *p, size_t n)
+{
+	if (w->buf.len + n > WRITE_BUF && wbuf_flush(w) < 0)
+		return -1;
+	if (n > WRITE_BUF) {
+		if (write_full(w->fd, p, n, 0) < 0)
+			w->err = errno ? errno : EIO;
+		return w->err ? -1 : 0;
+	}
+	strbuf_append(&w->buf, p, n);
+	return 0;
+}
+
+/* Copy a chunk; in mbox mode a line that starts with "From " gets a '>'.
+ * *bol says whether the chunk starts at the beginning of a line; a
+ * "From " split across chunks is caught by keeping up to 4 bytes back. */
+static int
+put_content(struct wbuf *w, const char *p, size_t n, int mbox, int *bol,
+    struct strbuf *held)
+{
+	size_t i, start = 0;
+
+	if (!mbox)
+		return wbuf_put(w, p, n);
+	for (i = 0; i < n; i++) {
+		if (held->len > 0) {
+			strbuf_append_char(held, p[i]);
+			if (held->len == 5 || memcmp(held->data, "From ", held->len) != 0) {
+				if (held->len == 5 && memcmp(held->data, "From ", 5) == 0 &&
+				    wbuf_put(w, ">", 1) < 0)
+					return -1;
+				if (wbuf_put(w, held->data, held->len) < 0)
+					return -1;
+				*bol = held->data[held->len - 1] == '\n';
+				strbuf_reset(held);
+			}
+			start = i + 1;
+			continue;
+		}
+		if (*bol && p[i] == 'F') {
+			if (wbuf_put(w, p + start, i - start) < 0)
+				return -1;
+			strbuf_append_char(held, 'F');
+			*bol = 0;
+			start = i + 1;
+			continue;
+		}
+		*bol = p[i] == '\n';
+	}
+	return wbuf_put(w, p + start, n - start);
+}
+
+static const char *
+mbox_date(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	/* asctime(3) style, as every mbox reader expects. */
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(buf, size, "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		strlcpy(buf, "Thu Jan  1 00:00:00 1970", size);
+	return buf;
+}
+
+int
+local_write_message(const struct local_msg *msg, int out, const char *rcpt,
+    int flags, struct strbuf *why)
+{
+	struct strbuf chunk, held;
+	struct wbuf w = { .fd = out, .err = 0 };
+	off_t off = msg->env->content_off;
+	int mbox = (flags & LOCAL_W_MBOX) != 0, bol = 1, last_nl = 1, rc;
+	char date[64];
+
+	strbuf_init(&w.buf, WRITE_BUF + 1);
+	strbuf_init(&chunk, STRBUF_NOLIMIT);
+	strbuf_init(&held, 16);
+	if (mbox)
+		strbuf_printf(&w.buf, "From %s %s\n", msg->sender[0] ? msg->sender :
+		    "MAILER-DAEMON", mbox_date(date, sizeof(date)));
+	strbuf_printf(&w.buf, "Return-Path: <%s>\nDelivered-To: %s\n", msg->sender,
+	    rcpt);
+	while ((rc = qfile_read_content(msg->fd, &off, &chunk, why)) > 0) {
+		if (chunk.len == 0)
+			continue;
+		if (put_content(&w, chunk.data, chunk.len, mbox, &bol, &held) < 0)
+			break;
+		last_nl = chunk.data[chunk.len - 1] == '\n';
+	}
+	if (rc < 0) {
+		strbuf_release(&w.buf);
+		strbuf_release(&chunk);
+		strbuf_release(&held);
+		errno = 0;
+		return -1;
+	}
+	if (held.len > 0)
+		wbuf_put(&w, held.data, held.len);
+	/* The copy always ends with a newline; an mbox message with a blank
+	 * line so that the next "From " starts a message. */
+	if (!last_nl)
+		wbuf_put(&w, "\n", 1);
+	if (mbox)
+		wbuf_put(&w, "\n", 1);
+	wbuf_flush(&w);
+	strbuf_release(&w.buf);
+	strbuf_release(&chunk);
+	strbuf_release(&held);
+	if (w.err) {
+		strbuf_set_printf(why, "write: %s", strerror(w.err));
+		errno = w.err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- one recipient ---- */
+
+void
+local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
+    struct local_result *res)
+{
+	struct local_mailbox mb;
+
+	if (local_resolve(rcpt, &mb, res) < 0)
+		return;
+	if (mb.kind == LOCAL_MAILDIR)
+		local_maildir_deliver(msg, &mb, rcpt, res);
+	else
+		local_mbox_deliver(msg, &mb, rcpt, res);
+}
+
+/* ---- one connection ---- */
+
+static void
+reply_refused(int fd, const char *id, const char *text)
+{
+	struct ipc_msg *reply = ipc_msg_new();
+
+	log_warn("%s: refusing delivery request: %s", id, text);
+	ipc_put_int(reply, IPC_ATTR_STATUS, DELIVER_DEFER);
+	ipc_put_str(reply, IPC_ATTR_TEXT, text);
+	if (ipc_send(fd, reply, (int)var_ipc_timeout * 1000) < 0)
+		log_warn_errno("%s: cannot send reply to qmgr", id);
+	ipc_msg_free(reply);
+}
+
+static void
+deliver_all(int fd, const struct local_request *req, struct local_msg *msg)
+{
+	struct ipc_msg *reply = ipc_msg_new();
+	struct local_result res;
+	size_t i;
+
+	ipc_put_int(reply, IPC_ATTR_STATUS, 0);
+	local_result_init(&res);
+	for (i = 0; i < req->nrcpt; i++) {
+		local_result_set(&res, DELIVER_DEFER, "4.3.0", "internal error");
+		local_deliver_rcpt(msg, req->rcpts[i].addr, &res);
+		ipc_put_int(reply, IPC_ATTR_RESULT, res.result);
+		ipc_put_str(reply, IPC_ATTR_DSN, res.dsn);
+		ipc_put_str(reply, IPC_ATTR_TEXT, res.text.data);
+		if (res.result == DELIVER_DEFER)
+			log_warn("%s: to=<%s>: %s", req->queue_id,
+			    req->rcpts[i].addr, res.text.data);
+	}
+	local_result_release(&res);
+	if (ipc_send(fd, reply, (int)var_ipc_timeout * 1000) < 0)
+		log_warn_errno("%s: cannot send reply to qmgr", req->queue_id);
+	ipc_msg_free(reply);
+}
+
+void
+local_service(int fd)
+{
+	struct ipc_msg *m = NULL;
+	struct local_request req;
+	struct qfile_env *env = NULL;
+	struct local_msg msg;
+	struct strbuf why, path;
+	int qfd;
+
+	strbuf_init(&why, 4096);
+	strbuf_init(&path, 4096);
+	if (ipc_recv(fd, (size_t)var_ipc_frame_limit, (int)var_ipc_timeout * 1000,
+	    &m, &why) <= 0) {
+		if (why.len > 0)
+			log_warn("malformed request from qmgr: %s", why.data);
+		goto out;
+	}
+	if (local_request_parse(m, &req, &why) < 0) {
+		reply_refused(fd, "NOQUEUE", why.data);
+		goto out;
+	}
+	strbuf_printf(&path, "%s/%s", var_queue_dir, req.queue_file);
+	if ((qfd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		strbuf_set_printf(&why, "cannot open queue file: %s", strerror(errno));
+		reply_refused(fd, req.queue_id, why.data);
+	} else if (qfile_read_envelope(qfd, &env, &why) < 0) {
+		strbuf_set_printf(&path, "corrupt queue file: %s", why.data);
+		reply_refused(fd, req.queue_id, path.data);
+	} else if (local_request_match(&req, env, &why) < 0) {
+		reply_refused(fd, req.queue_id, why.data);
+	} else {
+		msg.fd = qfd;
+		msg.env = env;
+		msg.sender = env->sender;
+		deliver_all(fd, &req, &msg);
+	}
+	if (qfd >= 0)
+		close(qfd);
+	qfile_env_free(env);
+	local_request_free(&req);
+out:
+	ipc_msg_free(m);
+	strbuf_release(&why);
+	strbuf_release(&path);
+}

@@ -1,0 +1,209 @@
+/*
+ * qmgr/qmgr.h — the queue manager's modules, shared inside qmgr/ only.
+ *
+ *   qmgr_params.c    the parameter table
+ *   qmgr_scan.c      start-up recovery, incoming/ and deferred/ scans, timers
+ *   qmgr_active.c    active messages: open, per-recipient results, the end
+ *                    of a delivery attempt (remove, defer with back-off, bounce)
+ *   qmgr_transport.c which transport a recipient goes to (the transport table)
+ *   qmgr_dispatch.c  delivery requests to the agents, concurrency limits
+ *   qmgr_schedule.c  back-off, expiry and delay arithmetic (pure functions)
+ *   qmgr_bounce.c    non-delivery notifications through cleanup
+ *   qmgr_deferlog.c  the per-message defer log (defer/ID)
+ */
+#ifndef TEGAMI_QMGR_H
+#define TEGAMI_QMGR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "qfile.h"
+#include "strbuf.h"
+
+/* ---- parameters (qmgr_params.c) ---- */
+extern long var_qmgr_active_limit;	/* qmgr_message_active_limit */
+extern long var_min_backoff_time;	/* minimal_backoff_time */
+extern long var_max_backoff_time;	/* maximal_backoff_time */
+extern long var_queue_run_delay;	/* queue_run_delay */
+extern long var_max_queue_lifetime;	/* maximal_queue_lifetime */
+extern long var_bounce_queue_lifetime;	/* bounce_queue_lifetime */
+extern long var_local_rcpt_limit;	/* local_destination_recipient_limit */
+extern long var_local_dest_conc_limit;	/* local_destination_concurrency_limit */
+extern const struct conf_param qmgr_params[];
+
+/* The wake-up byte of the current trigger, when the skeleton exposes it
+ * (lib/server.c); 'F' asks for a flush of the deferred queue. */
+int	server_trigger_byte(void) __attribute__((weak));
+
+/* ---- messages (qmgr_active.c) ---- */
+enum qmgr_rstate {
+	QR_SKIP,	/* done in an earlier attempt */
+	QR_TODO,	/* waiting for a delivery request */
+	QR_BUSY,	/* in a request */
+	QR_SENT,	/* delivered (marked done in the file) */
+	QR_DEFER,	/* deferred in this attempt */
+	QR_BOUNCE,	/* failed for good in this attempt */
+};
+
+struct qmgr_rstat {
+	int	state;			/* enum qmgr_rstate */
+	char	dsn[16];		/* enhanced status of the result */
+	char   *text;			/* reason (malloc'd) for DEFER / BOUNCE */
+};
+
+struct qmgr_message {
+	char	id[QFILE_ID_LEN + 1];
+	int	fd;			/* active/ID, read-write (status bytes) */
+	struct qfile_env *env;
+	struct qmgr_rstat *rs;		/* one per env->rcpts[] */
+	struct timeval t_active;	/* when it entered the active queue */
+	size_t	jobs;			/* delivery requests not finished */
+	TAILQ_ENTRY(qmgr_message) link;
+};
+
+/* Per-request timing for the delays=a/b/c/d log field. */
+struct qmgr_times {
+	struct timeval start;		/* request taken from the queue */
+	struct timeval sent;		/* request written */
+	struct timeval done;		/* reply read */
+};
+
+/* Number of messages in the active queue. */
+size_t	qmgr_active_count(void);
+/* Take active/ID into memory and queue its recipients (the file is in
+ * active/ already).  A corrupt file is moved to corrupt/. */
+void	qmgr_active_open(const char *id);
+/* The result of one recipient (called by qmgr_dispatch.c). `relay` names
+ * the agent; times may be NULL (no request was made). */
+void	qmgr_active_result(struct qmgr_message *m, size_t i, int result,
+	    const char *dsn, const char *text, const char *relay,
+	    const struct qmgr_times *times);
+/* A request of m finished; when it was the last one, the attempt ends. */
+void	qmgr_active_job_done(struct qmgr_message *m);
+
+/* ---- scanning and timers (qmgr_scan.c) ---- */
+/* Start-up: active/ back to incoming/, timers. */
+void	qmgr_scan_init(void);
+/* The trigger handler: a wake-up from cleanup, sendmail -q, or -w. */
+void	qmgr_scan_trigger(void);
+/* Capacity in the active queue was freed: rescan soon if work was left. */
+void	qmgr_scan_kick(void);
+
+/* ---- transports (qmgr_transport.c) ---- */
+struct qmgr_job;
+struct qmgr_dest;
+struct event;
+TAILQ_HEAD(qmgr_job_list, qmgr_job);
+TAILQ_HEAD(qmgr_dest_list, qmgr_dest);
+
+#define QMGR_DEST_BUCKETS	4096
+
+struct qmgr_transport {
+	const char *name;		/* "local", "smtp" */
+	const char *unavailable;	/* defer text when there is no agent yet */
+	long   *rcpt_limit;		/* recipients per request */
+	long   *dest_limit;		/* requests in flight per destination */
+	char	service[64];		/* private/SERVICE socket */
+	int	busy;			/* requests in flight */
+	int	paused;			/* the agent's socket is full: wait */
+	struct qmgr_dest_list ready;	/* destinations that may start a request */
+	struct qmgr_dest *buckets[QMGR_DEST_BUCKETS];	/* every live destination */
+};
+
+/* A destination: the unit of the per-destination concurrency limit (for
+ * local with one recipient per request: the recipient). */
+struct qmgr_dest {
+	char   *key;
+	int	inflight;
+	int	on_ready;
+	struct qmgr_job_list queue;	/* waiting requests */
+	struct qmgr_dest *hnext;	/* hash chain */
+	TAILQ_ENTRY(qmgr_dest) link;	/* on the transport's ready list */
+};
+
+/* Read $local_transport; fatal when it is not a usable service name. */
+void	qmgr_transport_init(void);
+/* The transport for a recipient, and its next hop (domain or
+ * $myhostname) in nexthop.  NULL with why when the address is unusable. */
+struct qmgr_transport *qmgr_transport_resolve(const char *rcpt,
+	    struct strbuf *nexthop, struct strbuf *why);
+/* Iterate over all transports: NULL-terminated. */
+struct qmgr_transport *qmgr_transport_at(size_t i);
+
+/* ---- dispatch (qmgr_dispatch.c) ---- */
+struct qmgr_job {
+	struct qmgr_message *msg;
+	struct qmgr_transport *tp;
+	size_t	*idx;			/* recipient indexes into msg->env->rcpts */
+	size_t	n;
+	char   *nexthop;
+	struct qmgr_dest *dest;
+	int	fd;
+	int	sending;		/* 1 while writing the request */
+	struct event *ev;
+	struct strbuf io;		/* request out, then reply in */
+	size_t	io_off;
+	struct qmgr_times times;
+	TAILQ_ENTRY(qmgr_job) link;
+};
+
+/* Queue recipient i of m for transport tp (grouped into requests up to the
+ * transport's recipient limit; call qmgr_dispatch_flush(m) at the end). */
+void	qmgr_dispatch_add(struct qmgr_message *m, struct qmgr_transport *tp,
+	    const char *nexthop, size_t i);
+/* Close m's open groups. */
+void	qmgr_dispatch_flush(struct qmgr_message *m);
+/* Start as many waiting requests as the limits allow. */
+void	qmgr_dispatch_run(void);
+
+/* One recipient's result as read from an agent's reply. */
+struct qmgr_result {
+	int	result;			/* DELIVER_OK / _DEFER / _BOUNCE */
+	char	dsn[16];
+	char   *text;			/* malloc'd */
+};
+/* Turn a reply frame for n recipients into n results: anything missing
+ * or malformed becomes a deferral.  Pure; results' texts are malloc'd. */
+void	qmgr_reply_parse(const struct ipc_msg *reply, size_t n,
+	    const char *relay, struct qmgr_result *out);
+/* Build the request frame of a job (exposed for the tests). */
+void	qmgr_request_build(const struct qmgr_job *job, struct ipc_msg *m);
+
+/* ---- schedule arithmetic (qmgr_schedule.c) ---- */
+/* Seconds until the next attempt for a message of this age (Postfix:
+ * the age, clamped to [min, max], so the wait doubles). */
+long	qmgr_backoff(int64_t now, int64_t arrival, long min_backoff,
+	    long max_backoff);
+/* Has a message passed its queue lifetime (null sender: bounce_queue_lifetime)? */
+int	qmgr_expired(int64_t now, int64_t arrival, int null_sender,
+	    long max_lifetime, long bounce_lifetime);
+/* A delay for the log: "0", "0.12", "1.2", "12". */
+void	qmgr_format_delay(double seconds, char *buf, size_t size);
+double	qmgr_tv_diff(const struct timeval *later, const struct timeval *earlier);
+
+/* ---- bounces (qmgr_bounce.c) ---- */
+/* Queue a non-delivery notification for recipients idx[0..n-1] of m to its
+ * sender. 0 with the new queue id, -1 with the reason in err. */
+int	qmgr_bounce_send(struct qmgr_message *m, const size_t *idx, size_t n,
+	    char newid[QFILE_ID_LEN + 1], struct strbuf *err);
+/* Compose the bounce text (no I/O but reading m's headers from its fd). */
+int	qmgr_bounce_compose(struct qmgr_message *m, const size_t *idx, size_t n,
+	    int64_t now, struct strbuf *out, struct strbuf *err);
+
+/* ---- defer log (qmgr_deferlog.c) ---- */
+/* Append "rcpt was deferred because reason" to QUEUE_DIR/defer/ID. 0 / -1. */
+int	qmgr_deferlog_append(const char *queue_dir, const char *id,
+	    const char *rcpt, const char *reason);
+/* Remove QUEUE_DIR/defer/ID (a missing file is fine). */
+void	qmgr_deferlog_remove(const char *queue_dir, const char *id);
+/* Read every (rcpt, reason) pair in order; fn returns non-zero to stop.
+ * 0 at the end, -1 when the log is missing or malformed (why). */
+int	qmgr_deferlog_read(const char *queue_dir, const char *id,
+	    int (*fn)(const char *rcpt, const char *reason, void *ctx),
+	    void *ctx, struct strbuf *why);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * qmgr/qmgr_params.c — the queue manager's parameters (main.cf names and
+ * defaults are Postfix's where the meaning is the same).
+ *
+ * Only qmgr reads these; `tegami conf`/`check` link this table too.  Values
+ * are checked by conf_bind() against the bounds given here.
+ */
+#include <stddef.h>
+
+#include "conf.h"
+#include "qmgr.h"
+
+long	var_qmgr_active_limit;
+long	var_min_backoff_time;
+long	var_max_backoff_time;
+long	var_queue_run_delay;
+long	var_max_queue_lifetime;
+long	var_bounce_queue_lifetime;
+long	var_local_rcpt_limit;
+long	var_local_dest_conc_limit;
+
+const struct conf_param qmgr_params[] = {
+	/* Most messages the queue manager keeps in the active queue at once. */
+	{ "qmgr_message_active_limit", CONF_INT, "20000", NULL,
+	    &var_qmgr_active_limit, 1, 10000000, 0 },
+	/* Shortest time a deferred message waits before the next attempt. */
+	{ "minimal_backoff_time", CONF_TIME, "300s", NULL,
+	    &var_min_backoff_time, 1, 100L * 86400, 's' },
+	/* Longest time a deferred message waits before the next attempt. */
+	{ "maximal_backoff_time", CONF_TIME, "4000s", NULL,
+	    &var_max_backoff_time, 1, 100L * 86400, 's' },
+	/* How often the deferred queue is scanned for messages that are due. */
+	{ "queue_run_delay", CONF_TIME, "300s", NULL,
+	    &var_queue_run_delay, 1, 100L * 86400, 's' },
+	/* Age after which a message still deferred is returned as undeliverable. */
+	{ "maximal_queue_lifetime", CONF_TIME, "5d", NULL,
+	    &var_max_queue_lifetime, 0, 1000L * 86400, 'd' },
+	/* The same for bounces and other mail with the null sender. */
+	{ "bounce_queue_lifetime", CONF_TIME, "5d", NULL,
+	    &var_bounce_queue_lifetime, 0, 1000L * 86400, 'd' },
+	/* Recipients per delivery request to the local transport. */
+	{ "local_destination_recipient_limit", CONF_INT, "1", NULL,
+	    &var_local_rcpt_limit, 1, 100000, 0 },
+	/* Parallel deliveries to one local recipient. */
+	{ "local_destination_concurrency_limit", CONF_INT, "2", NULL,
+	    &var_local_dest_conc_limit, 1, 100000, 0 },
+	CONF_TABLE_END
+};

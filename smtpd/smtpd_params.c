@@ -1,0 +1,40 @@
+/*
+ * smtpd/smtpd_params.c — parameters of the SMTP server (smtpd(8)).
+ *
+ * Names and defaults are Postfix's where the meaning is the same; the
+ * exceptions are marked.  The lead writes main.cf(5) from these comments.
+ */
+#include "smtpd.h"
+
+char   *var_mail_name;
+char   *var_smtpd_banner;
+long	var_smtpd_timeout;
+long	var_smtpd_hard_error_limit;
+long	var_smtpd_recipient_limit;
+long	var_smtpd_data_line_limit;
+int	var_disable_vrfy_command;
+
+const struct conf_param smtpd_params[] = {
+	/* Name of the mail system in the Received: header and the greeting. */
+	{"mail_name", CONF_STR, "tegami", NULL, &var_mail_name, 0, 0, 0},
+	/* Text after "220 " in the greeting. */
+	{"smtpd_banner", CONF_STR, "$myhostname ESMTP $mail_name", NULL,
+	    &var_smtpd_banner, 0, 0, 0},
+	/* Time to wait for a client's command or data, or to send a reply. */
+	{"smtpd_timeout", CONF_TIME, "300s", NULL, &var_smtpd_timeout, 1, 86400, 's'},
+	/* Error replies in one session before it is closed with 421. */
+	{"smtpd_hard_error_limit", CONF_INT, "20", NULL,
+	    &var_smtpd_hard_error_limit, 1, 100000, 0},
+	/* Recipients accepted per message; more get 452 4.5.3. */
+	{"smtpd_recipient_limit", CONF_INT, "1000", NULL,
+	    &var_smtpd_recipient_limit, 1, 10000000, 0},
+	/* Longest DATA line in bytes including CRLF (RFC 5321: 1000); longer
+	 * lines refuse the message (554 5.6.0); 0 = no limit.  Not in Postfix. */
+	{"smtpd_data_line_limit", CONF_INT, "1000", NULL,
+	    &var_smtpd_data_line_limit, 0, 1000000000, 0},
+	/* Answer VRFY with 502. Postfix's default is "no"; tegami's is "yes"
+	 * (no address harvesting). */
+	{"disable_vrfy_command", CONF_BOOL, "yes", NULL,
+	    &var_disable_vrfy_command, 0, 0, 0},
+	CONF_TABLE_END
+};

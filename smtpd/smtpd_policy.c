@@ -1,0 +1,161 @@
+/*
+ * smtpd/smtpd_policy.c — the MX policy of port 25.
+ *
+ * Relay control: a recipient in $mydestination (or a bare local part, so
+ * RCPT TO:<postmaster> works as RFC 5321 4.5.1 requires) is local; any
+ * other domain is accepted only from a client in $mynetworks, else
+ * "554 5.7.1 Relay access denied".  Local recipients are checked against
+ * $local_recipient_maps (unix:passwd.byname for now) and, with an
+ * $instance_mailbox_base, must be usable as a mailbox directory name.
+ * Bad configuration is fatal at start-up; client input only gets replies.
+ */
+#include <ctype.h>
+#include <pwd.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "cidr.h"
+#include "log.h"
+#include "mail_params.h"
+#include "server.h"
+#include "smtpd.h"
+
+static struct smtp_server_config smtpd_config;
+static struct cidr_list *smtpd_mynetworks;
+
+static int smtpd_on_connect(struct smtp_session *, struct strbuf *);
+static int smtpd_check_rcpt(struct smtp_session *, const char *, struct strbuf *);
+static void smtpd_on_disconnect(struct smtp_session *);
+
+const struct smtp_policy smtpd_policy = {
+	.name = "smtpd",
+	.flags = 0,
+	.config = &smtpd_config,
+	.on_connect = smtpd_on_connect,
+	.check_rcpt = smtpd_check_rcpt,
+	.on_disconnect = smtpd_on_disconnect,
+};
+
+void
+smtpd_policy_init(void)
+{
+	struct strbuf err;
+
+	strbuf_init(&err, 1024);
+	smtpd_mynetworks = cidr_list_parse(var_mynetworks, &err);
+	if (smtpd_mynetworks == NULL)
+		log_fatal("parameter mynetworks: %s", err.data);
+	strbuf_release(&err);
+	smtpd_config.base = server_event_base();
+	smtpd_config.myhostname = var_myhostname;
+	smtpd_config.mail_name = var_mail_name;
+	smtpd_config.banner = var_smtpd_banner;
+	smtpd_config.queue_dir = var_queue_dir;
+	smtpd_config.timeout = var_smtpd_timeout;
+	smtpd_config.hard_error_limit = var_smtpd_hard_error_limit;
+	smtpd_config.recipient_limit = var_smtpd_recipient_limit;
+	smtpd_config.command_line_limit = var_line_length_limit;
+	smtpd_config.data_line_limit = var_smtpd_data_line_limit;
+	smtpd_config.message_size_limit = var_message_size_limit;
+	smtpd_config.ipc_frame_limit = var_ipc_frame_limit;
+	smtpd_config.disable_vrfy = var_disable_vrfy_command;
+}
+
+void
+smtpd_accept(int fd)
+{
+	smtp_server_accept(fd, &smtpd_policy);
+}
+
+static int
+smtpd_on_connect(struct smtp_session *s, struct strbuf *reply)
+{
+	smtp_session_set_relay_ok(s, cidr_list_match(smtpd_mynetworks,
+	    smtp_session_client_addr(s)));
+	return (SMTP_POLICY_ACCEPT);
+}
+
+static void
+smtpd_on_disconnect(struct smtp_session *s)
+{
+	server_conn_done();
+}
+
+/* Could this local part name a mailbox directory safely? */
+static int
+smtpd_safe_local(const char *local)
+{
+	const char *p;
+
+	if (*local == '\0' || *local == '.')
+		return (0);
+	for (p = local; *p; p++)
+		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return (0);
+	return (1);
+}
+
+/* Is the (unquoted) local part a known local recipient? */
+static int
+smtpd_local_known(const char *local)
+{
+	static int warned;
+	char	user[ADDR_LOCAL_MAX + 1];
+	size_t	i, n;
+
+	if (var_local_recipient_maps == NULL || *var_local_recipient_maps == '\0')
+		return (1);
+	if (strcasecmp(local, "postmaster") == 0)
+		return (1);		/* RFC 5321 4.5.1; aliased by local */
+	if (!conf_list_contains(var_local_recipient_maps, "unix:passwd.byname")) {
+		if (!warned++)
+			log_warn("local_recipient_maps: only unix:passwd.byname is"
+			    " supported yet; accepting every local recipient");
+		return (1);
+	}
+	/* Strip the address extension: user+ext -> user. */
+	n = strlen(local);
+	if (var_recipient_delimiter && *var_recipient_delimiter)
+		n = strcspn(local, var_recipient_delimiter);
+	if (n == 0 || n >= sizeof(user))
+		return (0);
+	for (i = 0; i < n; i++)
+		user[i] = (char)tolower((unsigned char)local[i]);
+	user[n] = '\0';
+	return (getpwnam(user) != NULL);
+}
+
+int
+smtpd_check_rcpt_addr(const char *rcpt, int relay_ok, struct strbuf *reply)
+{
+	struct strbuf local, domain;
+	int	ret = SMTP_POLICY_ACCEPT;
+
+	strbuf_init(&local, ADDR_PATH_MAX);
+	strbuf_init(&domain, ADDR_PATH_MAX);
+	if (addr_split(rcpt, &local, &domain) < 0) {
+		strbuf_set_printf(reply, "501 5.1.3 Bad recipient address syntax");
+		ret = SMTP_POLICY_REJECT;
+	} else if (domain.len > 0 && !mail_params_is_local_domain(domain.data)) {
+		if (!relay_ok) {
+			strbuf_set_printf(reply, "554 5.7.1 <%s>: Relay access denied",
+			    rcpt);
+			ret = SMTP_POLICY_REJECT;
+		}
+	} else if ((var_instance_mailbox_base && *var_instance_mailbox_base
+	    && !smtpd_safe_local(local.data)) || !smtpd_local_known(local.data)) {
+		strbuf_set_printf(reply, "550 5.1.1 <%s>: Recipient address rejected:"
+		    " User unknown in local recipient table", rcpt);
+		ret = SMTP_POLICY_REJECT;
+	}
+	strbuf_release(&local);
+	strbuf_release(&domain);
+	return (ret);
+}
+
+static int
+smtpd_check_rcpt(struct smtp_session *s, const char *rcpt, struct strbuf *reply)
+{
+	return (smtpd_check_rcpt_addr(rcpt, smtp_session_relay_ok(s), reply));
+}
