@@ -330,8 +330,14 @@ service_path(char *buf, size_t size, const char *queue_dir,
 int
 trigger_send(const char *queue_dir, const char *visibility, const char *name)
 {
+	return trigger_send_byte(queue_dir, visibility, name, 'W');
+}
+
+int
+trigger_send_byte(const char *queue_dir, const char *visibility,
+    const char *name, char byte)
+{
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char byte = 'W';
 	int fd, saved;
 
 	if (service_path(path, sizeof(path), queue_dir, visibility, name) < 0)
@@ -339,8 +345,10 @@ trigger_send(const char *queue_dir, const char *visibility, const char *name)
 	if ((fd = unix_connect_nonblock(path)) < 0)
 		/* A full backlog means wake-ups are already pending. */
 		return errno == EAGAIN ? 0 : -1;
+	/* EPIPE/ECONNRESET: the server took the connection and let go early;
+	 * the wake-up happened all the same. */
 	if (send(fd, &byte, 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK) {
+	    errno != EWOULDBLOCK && errno != EPIPE && errno != ECONNRESET) {
 		saved = errno;
 		close(fd);
 		errno = saved;

@@ -26,6 +26,9 @@ int	inet_split_service(const char *service, struct strbuf *host, struct strbuf *
 /* Wake a trigger service: connect to QUEUE_DIR/public/NAME (or private/),
  * write one byte, close; never blocks for long. 0 / -1. */
 int	trigger_send(const char *queue_dir, const char *visibility, const char *name);
+/* The same with a chosen byte ('F' asks qmgr to flush the deferred queue). */
+int	trigger_send_byte(const char *queue_dir, const char *visibility,
+	    const char *name, char byte);
 /* Path of a service socket into buf: QUEUE_DIR/VISIBILITY/NAME. */
 int	service_path(char *buf, size_t size, const char *queue_dir,
 	    const char *visibility, const char *name);

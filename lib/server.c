@@ -527,6 +527,13 @@ event_server_main(int argc, char **argv, const struct server_ops *ops,
 /* ---- trigger ---- */
 
 static void (*trigger_fn)(void);
+static int trigger_byte;	/* first byte of the current wake-up, 0 = timer */
+
+int
+server_trigger_byte(void)
+{
+	return trigger_byte;
+}
 
 static void
 trigger_run(void)
@@ -550,10 +557,11 @@ trigger_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	n = read(fd, buf, sizeof(buf));
-	(void)n;
 	event_free(ev);
 	close(fd);
+	trigger_byte = n > 0 ? (unsigned char)buf[0] : 0;
 	trigger_run();
+	trigger_byte = 0;
 	if (!srv.ops->no_idle_exit && ++srv.uses >= var_max_use)
 		exit(0);
 }

@@ -69,6 +69,11 @@ void	server_conn_done(void);
 void	trigger_server_main(int argc, char **argv, const struct server_ops *ops,
 	    void (*trigger)(void)) __attribute__((noreturn));
 
+/* In a trigger() call: the first byte of the wake-up that caused it, or 0
+ * for the -w timer.  Wake-ups carry no data, but qmgr takes 'F' (sendmail
+ * -q) as "treat every deferred message as due". */
+int	server_trigger_byte(void);
+
 /* The libevent base of an event or trigger server (valid after pre_jail). */
 struct event_base *server_event_base(void);
 /* The service name (-n) and wake-up period (-w) the daemon was started with. */

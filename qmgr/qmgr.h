@@ -35,10 +35,6 @@ extern long var_local_rcpt_limit;	/* local_destination_recipient_limit */
 extern long var_local_dest_conc_limit;	/* local_destination_concurrency_limit */
 extern const struct conf_param qmgr_params[];
 
-/* The wake-up byte of the current trigger, when the skeleton exposes it
- * (lib/server.c); 'F' asks for a flush of the deferred queue. */
-int	server_trigger_byte(void) __attribute__((weak));
-
 /* ---- messages (qmgr_active.c) ---- */
 enum qmgr_rstate {
 	QR_SKIP,	/* done in an earlier attempt */

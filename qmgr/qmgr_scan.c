@@ -161,7 +161,7 @@ void
 qmgr_scan_trigger(void)
 {
 	/* 'F' (sendmail -q, tegami queue flush): every deferred message is due. */
-	if (server_trigger_byte != NULL && server_trigger_byte() == 'F')
+	if (server_trigger_byte() == 'F')
 		flush_due = 1;
 	scan_now();
 }

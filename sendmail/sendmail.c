@@ -192,7 +192,7 @@ sendmail_main(int argc, char **argv)
 		break;
 	case SM_MODE_FLUSH:
 		rc = SM_EX_OK;
-		if (trigger_send(var_queue_dir, "public", "qmgr") < 0)
+		if (trigger_send_byte(var_queue_dir, "public", "qmgr", 'F') < 0)
 			rc = fatal(progname, SM_EX_UNAVAILABLE, "Cannot flush "
 			    "mail queue - mail system is down");
 		break;

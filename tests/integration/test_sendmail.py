@@ -74,3 +74,26 @@ def test_mailq_lists_and_empties(new_instance):
     assert re.search(r"^[0-9A-F]{17}[*!]?\s+\d+ \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\s+quinn@example.org$",
                      out, re.M), out
     assert re.search(r"^-- \d+ Kbytes in 1 Request\.$", out, re.M), out
+
+
+def test_sendmail_q_flushes_deferred_mail(new_instance):
+    import os
+    import time
+    inst = new_instance()
+    # Retries so far apart that only a flush can deliver within the test.
+    inst.conf(minimal_backoff_time="3600s", maximal_backoff_time="3600s",
+              queue_run_delay="3600s")
+    inst.set_wakeup("qmgr", 3600)
+    os.makedirs(inst.mail, exist_ok=True)
+    blocker = os.path.join(inst.mail, "uma")
+    open(blocker, "w").close()      # a file where the mailbox directory goes
+    inst.start()
+    inst.sendmail(["uma@localhost"], "Subject: flush me\n\nx\n")
+    wait_until(lambda: inst.queue_files("deferred"), 20, what="deferred message")
+    assert "status=deferred" in inst.log()
+    os.unlink(blocker)
+    time.sleep(1)
+    assert inst.messages("uma") == []
+    inst.sendmail(["-q"], b"")
+    [path] = inst.wait_messages("uma", 1, timeout=20)
+    assert read_message(path)["Subject"] == "flush me"
