@@ -34,6 +34,7 @@ static int log_fd = -1;
 static pid_t log_pid;
 static int log_verbose;
 static int log_syslog_open;
+static int log_stderr_too;		/* foreground: stderr as well */
 
 /* Open the syslog connection with ident SYSLOG_NAME/PROGNAME. */
 static void
@@ -84,6 +85,12 @@ log_set_syslog_name(const char *name)
 	    sizeof(log_syslog_name));
 	if (log_dest == LOG_DEST_SYSLOG)
 		log_open_syslog();
+}
+
+void
+log_also_stderr(int on)
+{
+	log_stderr_too = on;
 }
 
 void
@@ -180,8 +187,10 @@ log_emit(enum log_level lvl, int with_errno, int saved_errno,
 		/* FALLTHROUGH */
 	case LOG_DEST_STDERR:
 		log_write_line(STDERR_FILENO, text, 0);
-		break;
+		return;
 	}
+	if (log_stderr_too)
+		log_write_line(STDERR_FILENO, text, 0);
 }
 
 void

@@ -32,6 +32,9 @@ void	log_init(const char *progname, enum log_dest dest, const char *path);
  * was loaded: file when maillog_file is set, otherwise syslog, unless the
  * process was told to log to stderr (foreground). */
 void	log_set_syslog_name(const char *name);	/* default "tegami" */
+/* Foreground processes (`tegami start -f`, daemon -f): with a file or
+ * syslog destination, write every line to stderr as well. */
+void	log_also_stderr(int on);
 /* After fork(): refresh the cached pid. */
 void	log_reset_pid(void);
 /* Verbose (debug) logging on/off; log_debug is silent when off. */

@@ -200,6 +200,8 @@ load_config(void)
 		log_fatal("%s", err.data);
 	strbuf_release(&err);
 
+	/* -f (foreground): the file, and stderr as well. */
+	log_also_stderr(srv.foreground);
 	if (var_maillog_file != NULL && *var_maillog_file != '\0')
 		log_init(srv.ops->name, LOG_DEST_FILE, var_maillog_file);
 	else

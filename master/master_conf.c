@@ -110,6 +110,8 @@ master_conf_free(struct master_config *conf)
 void
 master_log_start(void)
 {
+	/* -f (foreground): the file, and stderr as well. */
+	log_also_stderr(master.foreground);
 	if (master.conf.maillog_file != NULL && *master.conf.maillog_file)
 		log_init("master", LOG_DEST_FILE, master.conf.maillog_file);
 	else

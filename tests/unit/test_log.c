@@ -155,6 +155,45 @@ test_stderr_format(void **state)
 	free(text);
 }
 
+/* Foreground: every line goes to the file and to stderr. */
+static void
+test_file_and_stderr(void **state)
+{
+	char errpath[64] = "/tmp/test_log_err.XXXXXX";
+	int fd, status;
+	pid_t pid;
+	char *text;
+	FILE *fp;
+	char line[512];
+
+	(void)state;
+	assert_true((fd = mkstemp(errpath)) >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, 2);
+		log_also_stderr(1);
+		log_init("master", LOG_DEST_FILE, path);
+		log_info("both places");
+		log_also_stderr(0);
+		log_info("file only");
+		_exit(0);
+	}
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	text = slurp();
+	assert_line(text, 0, STAMP "tegami/master\\[[0-9]+\\]: both places$");
+	assert_line(text, 1, ": file only$");
+	free(text);
+	assert_non_null(fp = fopen(errpath, "r"));
+	assert_non_null(fgets(line, sizeof(line), fp));
+	assert_true(strstr(line, "tegami/master[") == line);
+	assert_non_null(strstr(line, ": both places"));
+	assert_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	unlink(errpath);
+}
+
 static void
 test_panic_aborts(void **state)
 {
@@ -196,6 +235,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_file_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_and_stderr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_panic_aborts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_file_falls_back, setup, teardown),
 	};
