@@ -171,8 +171,9 @@ mastercf_entry(const char *path, int line, const char *text, int default_maxproc
 		what = "unpriv field: expected y, n or -";
 	else if (mastercf_bool(tok[4], 0, &e->chroot) < 0)
 		what = "chroot field: expected y, n or -";
-	else if (mastercf_number(tok[5], 0, 1, &e->wakeup) < 0)
-		what = "wakeup field: expected a non-negative number or -";
+	else if (mastercf_number(tok[5], 0, 1, &e->wakeup) < 0 ||
+	    e->wakeup > MASTERCF_WAKEUP_MAX)
+		what = "wakeup field: expected a number of seconds up to 604800, or -";
 	else if (mastercf_number(tok[6], default_maxproc, 0, &e->maxproc) < 0)
 		what = "maxproc field: expected a non-negative number or -";
 	if (what != NULL) {

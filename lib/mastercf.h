@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include "strbuf.h"
 
+#define MASTERCF_WAKEUP_MAX	604800	/* one week, in seconds */
+
 struct mastercf_entry {
 	char   *service;	/* "smtp", "127.0.0.1:2525", "cleanup" */
 	char   *type;		/* "inet", "unix", "fifo", "pass", "unix-dgram" */

@@ -28,6 +28,7 @@
 #include "server.h"
 #include "log.h"
 #include "mail_params.h"
+#include "mastercf.h"
 #include "netio.h"
 #include "privsep.h"
 #include "qfile.h"
@@ -157,7 +158,7 @@ parse_args(int argc, char **argv)
 			break;
 		case 'w':
 			srv.wakeup = atoi(optarg);
-			if (srv.wakeup < 0 || srv.wakeup > 86400)
+			if (srv.wakeup < 0 || srv.wakeup > MASTERCF_WAKEUP_MAX)
 				log_fatal("bad -w value: %s", optarg);
 			break;
 		case 'o':

@@ -27,7 +27,6 @@
 #include "mail_params.h"
 #include "pickup.h"
 #include "qfile.h"
-#include "../sendmail/maildrop.h"
 
 static enum pickup_result
 pickup_corrupt(const char *id, const char *why)

@@ -54,6 +54,21 @@ sanitize_fds(void)
 	closefrom(3);
 }
 
+/* Is dir, exactly as written, one of the list's entries?  (Paths are
+ * case-sensitive: no case folding here, unlike conf_list_contains.) */
+static int
+config_dir_listed(const char *list_value, const char *dir)
+{
+	char **list = conf_split_list(list_value, NULL);
+	int found = 0;
+	size_t i;
+
+	for (i = 0; list[i] != NULL && !found; i++)
+		found = strcmp(list[i], dir) == 0;
+	conf_free_list(list);
+	return found;
+}
+
 /* A non-default -c from an ordinary user of the setgid program must be
  * listed in the default main.cf's alternate_config_directories. */
 static void
@@ -65,7 +80,7 @@ authorize_config_dir(const char *dir)
 	conf_register(sendmail_params);
 	if (mail_params_load(DEF_CONFIG_DIR, NULL, &err) < 0)
 		postdrop_fatal(SM_EX_TEMPFAIL, "%s", err.data);
-	if (!conf_list_contains(var_alternate_config_dirs, dir))
+	if (!config_dir_listed(var_alternate_config_dirs, dir))
 		postdrop_fatal(SM_EX_USAGE, "-c %s: not listed in "
 		    "alternate_config_directories", dir);
 	conf_reset();

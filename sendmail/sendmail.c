@@ -168,6 +168,7 @@ sendmail_main(int argc, char **argv)
 {
 	struct sm_opts o;
 	struct strbuf err;
+	enum sm_crlf crlf;
 	const char *progname;
 	int rc;
 
@@ -180,6 +181,10 @@ sendmail_main(int argc, char **argv)
 	conf_register(sendmail_params);
 	if (mail_params_load(o.config_dir, NULL, &err) < 0)
 		return fatal(progname, SM_EX_TEMPFAIL, "%s", err.data);
+	if (sm_crlf_mode(var_sendmail_fix_line_endings, &crlf) < 0)
+		return fatal(progname, SM_EX_CONFIG, "bad sendmail_fix_line_endings "
+		    "value: %s (expected always, strict or never)",
+		    var_sendmail_fix_line_endings);
 	log_set_verbose(o.verbose || var_verbose);
 	switch (o.mode) {
 	case SM_MODE_NEWALIASES:

@@ -27,6 +27,7 @@
 #define SM_EX_UNAVAILABLE	69
 #define SM_EX_SOFTWARE		70
 #define SM_EX_TEMPFAIL		75
+#define SM_EX_CONFIG		78
 
 /* Parameters (sendmail_params.c). */
 extern char *var_sendmail_fix_line_endings;

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <search.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,6 +140,17 @@ showq_entry(const struct qfile_env *env, const char *queue_name,
 	return npending > 0 ? 0 : -1;
 }
 
+/* Ids already listed in this report: a message that moves between
+ * directories while they are walked (active/ to deferred/, say) is listed
+ * once. */
+static void *showq_seen;
+
+static int
+showq_seen_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 /* Send the entry for one file; -1 when the client went away. */
 static int
 showq_file(int client, const char *queue, const char *id)
@@ -150,6 +162,8 @@ showq_file(int client, const char *queue, const char *id)
 	struct stat st;
 	int fd, rc = 0;
 
+	if (tfind(id, &showq_seen, showq_seen_cmp) != NULL)
+		return 0;
 	qfile_path(path, sizeof(path), var_queue_dir, queue, id);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT)	/* gone: delivered meanwhile */
@@ -168,6 +182,7 @@ showq_file(int client, const char *queue, const char *id)
 		if (showq_entry(env, queue, m) == 0 &&
 		    ipc_send(client, m, (int)var_ipc_timeout * 1000) < 0)
 			rc = -1;
+		(void)tsearch(xstrdup(id), &showq_seen, showq_seen_cmp);
 		ipc_msg_free(m);
 	}
 	qfile_env_free(env);
@@ -221,9 +236,15 @@ showq_service(int fd)
 			goto out;
 	ipc_msg_reset(m);
 	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_END);
+	tdestroy(showq_seen, free);
+	showq_seen = NULL;
 	if (ipc_send(fd, m, (int)var_ipc_timeout * 1000) < 0)
 		log_warn_errno("showq client went away");
 out:
+	if (showq_seen != NULL) {
+		tdestroy(showq_seen, free);
+		showq_seen = NULL;
+	}
 	ipc_msg_free(m);
 	strbuf_release(&why);
 }
