@@ -23,6 +23,13 @@ BIN = os.path.join(BUILD, "bin")
 LIBEXEC = os.path.join(BUILD, "libexec", "tegami")
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
+# Sanitizer reports (make check SANITIZE=1) from any process the tests
+# start, daemons included, land here; every test fails if one appears.
+SANITIZER_LOGS = tempfile.mkdtemp(prefix="tegami-sanitizer-", dir="/tmp")
+os.chmod(SANITIZER_LOGS, 0o1777)    # daemons that dropped privileges write too
+os.environ["ASAN_OPTIONS"] = "log_path=%s/asan:detect_leaks=0" % SANITIZER_LOGS
+os.environ["UBSAN_OPTIONS"] = "log_path=%s/ubsan:print_stacktrace=1" % SANITIZER_LOGS
+
 # Settings that make retries fast enough for a test run.
 FAST_RETRY = {
     "minimal_backoff_time": "1s",
@@ -194,6 +201,21 @@ def make_root():
     # be able to reach the instance.
     os.chmod(root, 0o755)
     return root
+
+
+@pytest.fixture(autouse=True)
+def no_sanitizer_reports():
+    """Fail the test during which any process wrote a sanitizer report."""
+    yield
+    reports = sorted(n for n in os.listdir(SANITIZER_LOGS) if not n.startswith("seen-"))
+    if reports:
+        text = ""
+        for name in reports[:3]:
+            with open(os.path.join(SANITIZER_LOGS, name), errors="replace") as f:
+                text += "==> %s\n%s\n" % (name, f.read()[:4000])
+            os.rename(os.path.join(SANITIZER_LOGS, name),
+                      os.path.join(SANITIZER_LOGS, "seen-" + name))
+        pytest.fail("sanitizer report(s):\n" + text)
 
 
 @pytest.fixture
