@@ -216,19 +216,27 @@ conf_file_slurp(const char *path, struct strbuf *sb)
 }
 
 int
+conf_file_read(const char *path, struct strbuf *sb, struct strbuf *err)
+{
+	strbuf_init(sb, CONF_FILE_MAX);
+	if (conf_file_slurp(path, sb) < 0) {
+		strbuf_set_printf(err, "%s: cannot read: %s", path,
+		    errno == EFBIG ? "file too large" : strerror(errno));
+		strbuf_release(sb);
+		return -1;
+	}
+	return 0;
+}
+
+int
 conf_file_parse(const char *path, struct conf_line **lines, size_t *count,
     struct strbuf *err)
 {
 	struct strbuf sb;
 	int r;
 
-	strbuf_init(&sb, CONF_FILE_MAX);
-	if (conf_file_slurp(path, &sb) < 0) {
-		strbuf_set_printf(err, "%s: cannot read: %s", path,
-		    errno == EFBIG ? "file too large" : strerror(errno));
-		strbuf_release(&sb);
+	if (conf_file_read(path, &sb, err) < 0)
 		return -1;
-	}
 	r = conf_text_parse(path, sb.data, sb.len, lines, count, err);
 	strbuf_release(&sb);
 	return r;

@@ -34,5 +34,8 @@ int	conf_file_parse(const char *path, struct conf_line **lines,
 	    size_t *count, struct strbuf *err);
 /* Read a whole file into sb (max CONF_FILE_MAX). 0 / -1 with errno set. */
 int	conf_file_slurp(const char *path, struct strbuf *sb);
+/* Initialise sb (max CONF_FILE_MAX) and read a whole file into it. -1 with
+ * "PATH: cannot read: reason" in err (sb released). */
+int	conf_file_read(const char *path, struct strbuf *sb, struct strbuf *err);
 
 #endif

@@ -283,13 +283,8 @@ mastercf_read(const char *path, int default_maxproc,
 	struct strbuf sb;
 	int r;
 
-	strbuf_init(&sb, CONF_FILE_MAX);
-	if (conf_file_slurp(path, &sb) < 0) {
-		strbuf_set_printf(err, "%s: cannot read: %s", path,
-		    errno == EFBIG ? "file too large" : strerror(errno));
-		strbuf_release(&sb);
+	if (conf_file_read(path, &sb, err) < 0)
 		return -1;
-	}
 	r = mastercf_parse_text(path, sb.data, sb.len, default_maxproc, entries,
 	    count, err);
 	strbuf_release(&sb);
