@@ -259,12 +259,34 @@ single_sigterm(int sig)
 	single_term = 1;
 }
 
+/* Hold a free descriptor slot with /dev/null (see server_start). */
+static void
+reserve_fd(int want)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 && fd != want) {
+		(void)dup2(fd, want);
+		close(fd);
+	}
+}
+
 static void
 server_start(int argc, char **argv, const struct server_ops *ops,
     enum server_kind kind)
 {
 	struct sigaction sa;
+	int have_listen, have_status;
 
+	/* Without master (-S, or a missing socket) fds 3 and 4 may be free:
+	 * hold them, or the log file opened by load_config() would take fd 3
+	 * and be mistaken for the listen socket or replaced by it. */
+	have_listen = fcntl(SERVER_LISTEN_FD, F_GETFD) >= 0;
+	have_status = fcntl(SERVER_STATUS_FD, F_GETFD) >= 0;
+	if (!have_listen)
+		reserve_fd(SERVER_LISTEN_FD);
+	if (!have_status)
+		reserve_fd(SERVER_STATUS_FD);
 	srv.ops = ops;
 	srv.kind = kind;
 	srv.parent = getppid();
@@ -282,16 +304,18 @@ server_start(int argc, char **argv, const struct server_ops *ops,
 		sigaction(SIGTERM, &sa, NULL);
 	}
 
+	if (!have_status)
+		close(SERVER_STATUS_FD);
 	if (srv.standalone)
 		listen_standalone();
-	if (fcntl(SERVER_LISTEN_FD, F_GETFD) < 0)
+	else if (!have_listen)
 		log_fatal("no listen socket on fd %d (use -S to run stand-alone)",
 		    SERVER_LISTEN_FD);
 	fd_set_cloexec(SERVER_LISTEN_FD, 1);
 	/* Siblings share the socket: a loser of the accept race must get
 	 * EAGAIN, not block. */
 	fd_set_nonblock(SERVER_LISTEN_FD, 1);
-	if (!srv.standalone && fcntl(SERVER_STATUS_FD, F_GETFD) >= 0) {
+	if (!srv.standalone && have_status) {
 		srv.status_ok = 1;
 		fd_set_cloexec(SERVER_STATUS_FD, 1);
 		fd_set_nonblock(SERVER_STATUS_FD, 1);
@@ -460,6 +484,9 @@ event_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			/* Retire: serve what we have, take nothing new. */
 			srv.stopping = 1;
 			event_del(srv.accept_ev);
+			/* accept_fn may have finished the connection. */
+			if (srv.conns == 0)
+				event_base_loopexit(srv.base, NULL);
 		}
 	}
 }
