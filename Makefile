@@ -71,7 +71,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps check unit fuzz integration run install clean
-all: $(BINARIES) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BINS)
+all: $(BINARIES) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases \
+	$(BUILD)/bin/postmap $(BUILD)/bin/postalias $(UNIT_BINS)
 
 deps:
 	@scripts/install-deps
@@ -102,6 +103,9 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
 
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@
+
+$(BUILD)/bin/postmap $(BUILD)/bin/postalias: $(BUILD)/bin/tegami
+	ln -sf tegami $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBDMN) $(LIBTEGAMI)
 	@mkdir -p $(dir $@)

@@ -27,6 +27,10 @@
 extern long var_hopcount_limit;
 extern long var_cleanup_rcpt_limit;
 extern int  var_always_add_missing_headers;
+extern char *var_header_checks;
+extern char *var_mime_header_checks;
+extern char *var_nested_header_checks;
+extern char *var_body_checks;
 extern const struct conf_param cleanup_params[];
 
 /* Sticky errors: a message with any of these is not queued. */
@@ -37,6 +41,10 @@ extern const struct conf_param cleanup_params[];
 #define CLEANUP_ERR_BAD_RCPT	0x10	/* envelope recipient does not parse */
 #define CLEANUP_ERR_NO_RCPT	0x20	/* nothing to deliver to */
 #define CLEANUP_ERR_BAD_SENDER	0x40	/* sender does not parse */
+#define CLEANUP_ERR_CONTENT	0x80	/* header/body_checks refused it (or
+					 * a checks table is unavailable) */
+
+struct cleanup_checks;		/* cleanup_checks.c, per message */
 
 struct cleanup_state {
 	int	flags;			/* CLEANUP_F_* of the begin frame */
@@ -61,6 +69,7 @@ struct cleanup_state {
 	int64_t	out_size;
 	char   *message_id;		/* as found or generated, for the log */
 	time_t	now;
+	struct cleanup_checks *chk;	/* header/body_checks state, or NULL */
 };
 
 void	cleanup_state_init(struct cleanup_state *st);
@@ -91,6 +100,45 @@ int	cleanup_format_from(struct strbuf *out, const char *sender,
  * SMTP status with reason. The writer is gone afterwards. */
 int	cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
 	    struct strbuf *reason);
+
+/* cleanup_checks.c: header_checks, mime_header_checks, body_checks. */
+enum cleanup_act {
+	CACT_BAD,		/* unknown action or missing argument */
+	CACT_DUNNO,		/* DUNNO, OK */
+	CACT_REJECT, CACT_DISCARD, CACT_HOLD, CACT_WARN, CACT_INFO,
+	CACT_IGNORE, CACT_REPLACE, CACT_PREPEND, CACT_FILTER, CACT_REDIRECT,
+};
+/* Open the tables (post_jail). A list that does not open defers mail. */
+void	cleanup_checks_init(void);
+/* Client details from the begin frame, and the first recipient, for logs. */
+void	cleanup_checks_begin(struct cleanup_state *st, const struct ipc_msg *m);
+void	cleanup_checks_rcpt(struct cleanup_state *st, const char *addr);
+void	cleanup_checks_free(struct cleanup_state *st);
+/* One logical header (folding newlines kept); `put` writes one line (no
+ * LF given). 1 when the original header must not be written. */
+int	cleanup_checks_header(struct cleanup_state *st, const char *line,
+	    size_t len, void (*put)(struct cleanup_state *, const char *, size_t));
+/* Body bytes in any split, passed through `out` after the checks; _end
+ * flushes a last line without LF. */
+int	cleanup_checks_body_active(void);
+void	cleanup_checks_body(struct cleanup_state *st, const char *p, size_t n,
+	    void (*out)(struct cleanup_state *, const char *, size_t));
+void	cleanup_checks_body_end(struct cleanup_state *st,
+	    void (*out)(struct cleanup_state *, const char *, size_t));
+/* At the end: the reply status (0: none) and reason of a refusal; 1 with a
+ * made-up id when the message is discarded (the writer is gone); REDIRECT
+ * recipient before the commit; HOLD and REDIRECT fix-ups after it. */
+int	cleanup_checks_reject(struct cleanup_state *st, struct strbuf *reason);
+int	cleanup_checks_discard(struct cleanup_state *st, char id[QFILE_ID_LEN + 1]);
+void	cleanup_checks_precommit(struct cleanup_state *st);
+void	cleanup_checks_committed(struct cleanup_state *st, const char *id);
+/* Pure helpers, exposed for tests. */
+enum cleanup_act cleanup_act_parse(const char *value, const char **text);
+int	cleanup_reject_reply(const char *text, int *status, struct strbuf *reason);
+int	cleanup_checks_logline(struct strbuf *out, const char *id,
+	    const char *action, const char *where, const char *line, size_t len,
+	    const char *client, const char *sender, const char *rcpt,
+	    const char *proto, const char *helo, const char *text);
 
 /* cleanup_proto.c: serve one client connection. */
 void	cleanup_service(int fd);

@@ -8,7 +8,9 @@
  * temporary (451).  Otherwise the queue file is made durable by
  * qfile_commit() — only after it returned the client hears status 0 with
  * the queue id — the Message-ID is logged as Postfix's cleanup does, and
- * qmgr is woken (a lost wake-up is harmless: qmgr also scans the queue).
+ * header_checks DISCARD, HOLD and REDIRECT are finished by the
+ * cleanup_checks_* hooks around the commit.  qmgr is woken (a lost wake-up
+ * is harmless: qmgr also scans the queue).
  */
 #include <string.h>
 
@@ -30,13 +32,23 @@ static const struct {
 	{ CLEANUP_ERR_RCPT_LIMIT, 554, "5.5.3 Error: too many recipients" },
 	{ CLEANUP_ERR_WRITE, 451, "4.3.0 Error: queue file write error" },
 	{ CLEANUP_ERR_NO_RCPT, 554, "5.5.1 Error: no recipients specified" },
+	{ CLEANUP_ERR_CONTENT, 550, "5.7.1 message content rejected" },
 };
 
 static int
 cleanup_reject(struct cleanup_state *st, struct strbuf *reason)
 {
 	size_t i;
+	int status;
 
+	/* header/body_checks REJECT (or an unavailable table) */
+	if ((st->errs & CLEANUP_ERR_CONTENT) &&
+	    (status = cleanup_checks_reject(st, reason)) != 0) {
+		/* already logged by cleanup_checks.c, with the header */
+		qfile_abort(st->w);
+		st->w = NULL;
+		return status;
+	}
 	for (i = 0; i < sizeof(cleanup_errors) / sizeof(cleanup_errors[0]); i++)
 		if (st->errs & cleanup_errors[i].err)
 			break;
@@ -63,6 +75,11 @@ cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
 		st->errs |= CLEANUP_ERR_WRITE;
 	if (st->errs)
 		return cleanup_reject(st, reason);
+	if (cleanup_checks_discard(st, id))
+		return 0;	/* DISCARD: success, nothing queued */
+	cleanup_checks_precommit(st);	/* REDIRECT recipient */
+	if (st->errs)
+		return cleanup_reject(st, reason);
 	strbuf_init(&err, 1024);
 	if (qfile_commit(st->w, id, &err) < 0) {
 		st->w = NULL;	/* commit freed it and removed the file */
@@ -74,6 +91,7 @@ cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
 	st->w = NULL;
 	strbuf_release(&err);
 	log_info("%s: message-id=%s", id, st->message_id ? st->message_id : "<>");
+	cleanup_checks_committed(st, id);	/* HOLD, REDIRECT */
 	if (trigger_send(var_queue_dir, "public", "qmgr") < 0)
 		log_warn_errno("%s: cannot wake qmgr", id);
 	return 0;

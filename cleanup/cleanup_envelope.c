@@ -62,6 +62,7 @@ cleanup_state_free(struct cleanup_state *st)
 	free(st->uid);
 	free(st->log_id);
 	free(st->message_id);
+	cleanup_checks_free(st);
 	strbuf_release(&st->hdrbuf);
 	hdr_block_free(&st->blk);
 	memset(st, 0, sizeof(*st));
@@ -183,6 +184,7 @@ cleanup_begin(struct cleanup_state *st, const struct ipc_msg *m,
 	strbuf_release(&err);
 	if (st->w != NULL)
 		begin_attrs(st, m);
+	cleanup_checks_begin(st, m);	/* client details for checks logs */
 	return 0;
 }
 
@@ -236,6 +238,7 @@ cleanup_add_rcpt(struct cleanup_state *st, const char *addr,
 			/* Counted even without a file, so that a write error
 			 * is not mistaken for "no recipients". */
 			st->nrcpt++;
+			cleanup_checks_rcpt(st, norm.data);
 			if (st->w != NULL && qfile_put_rcpt(st->w, norm.data,
 			    orcpt != NULL && *orcpt != '\0' &&
 			    strlen(orcpt) <= ORCPT_MAX && attr_value_ok(orcpt) ?

@@ -10,7 +10,8 @@
  * added and Bcc: removed; local submissions get a Received: line and the
  * missing From:, Date: and Message-ID:; more than hopcount_limit Received:
  * fields is a mail loop.  Only the header block is held in memory.  Errors
- * are sticky bits in st->errs.
+ * are sticky bits in st->errs.  header_checks and body_checks are hooks
+ * into cleanup_checks.c (cleanup_checks_header, cleanup_checks_body).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,14 @@ put_header(struct cleanup_state *st, const char *text)
 	put_content(st, "\n", 1);
 }
 
+/* A line from header_checks REPLACE/PREPEND (cleanup_checks.c). */
+static void
+put_check_line(struct cleanup_state *st, const char *text, size_t len)
+{
+	put_content(st, text, len);
+	put_content(st, "\n", 1);
+}
+
 static void
 put_field(struct cleanup_state *st, const struct hdr_field *f)
 {
@@ -257,6 +266,10 @@ headers_done(struct cleanup_state *st)
 		if (kind == HK_RETURN_PATH || (extract && (kind == HK_BCC ||
 		    kind == HK_RESENT_BCC)))
 			continue;
+		/* header_checks hook: may drop or replace the field */
+		if (cleanup_checks_header(st, st->hdrbuf.data + b->fields[i].off,
+		    b->fields[i].len, put_check_line))
+			continue;
 		put_field(st, &b->fields[i]);
 	}
 	if (local || var_always_add_missing_headers)
@@ -267,7 +280,7 @@ headers_done(struct cleanup_state *st)
 	 * separator line, so the added fields never run into the body. */
 	if (!b->blank && (rest > 0 || st->out_size > 0))
 		put_content(st, "\n", 1);
-	put_content(st, st->hdrbuf.data + b->end, rest);
+	cleanup_checks_body(st, st->hdrbuf.data + b->end, rest, put_content);
 }
 
 void
@@ -296,7 +309,7 @@ cleanup_content(struct cleanup_state *st, const char *p, size_t n)
 		if (r == HDR_SCAN_DONE)
 			headers_done(st);
 	}
-	put_content(st, p, n);
+	cleanup_checks_body(st, p, n, put_content);	/* body_checks hook */
 }
 
 void
@@ -308,6 +321,7 @@ cleanup_content_end(struct cleanup_state *st)
 		(void)hdr_block_scan(&st->blk, st->hdrbuf.data, st->hdrbuf.len, 1);
 		headers_done(st);
 	}
+	cleanup_checks_body_end(st, put_content);
 	/* Every line of a queued message ends in LF. */
 	if (st->out_size > 0 && !st->last_lf)
 		put_content(st, "\n", 1);

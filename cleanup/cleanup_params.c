@@ -4,6 +4,8 @@
  * Names and defaults are Postfix's where the meaning is the same
  * (hopcount_limit, always_add_missing_headers); cleanup_recipient_limit is
  * tegami's bound on recipients per message (envelope plus extracted).
+ * header_checks, mime_header_checks, nested_header_checks and body_checks
+ * are Postfix's (cleanup_checks.c).
  * header_size_limit and message_size_limit are shared (lib/mail_params.h).
  * `tegami conf`/`check` link this table too.
  */
@@ -14,6 +16,10 @@
 long	var_hopcount_limit;
 long	var_cleanup_rcpt_limit;
 int	var_always_add_missing_headers;
+char   *var_header_checks;
+char   *var_mime_header_checks;
+char   *var_nested_header_checks;
+char   *var_body_checks;
 
 const struct conf_param cleanup_params[] = {
 	/* Most Received: headers a message may have before it is rejected as a mail loop. */
@@ -25,5 +31,17 @@ const struct conf_param cleanup_params[] = {
 	/* Add missing From:, Date: and Message-ID: to mail from remote clients too (local mail always gets them). */
 	{ "always_add_missing_headers", CONF_BOOL, "no", NULL,
 	    &var_always_add_missing_headers, 0, 0, 0 },
+	/* Tables (pcre: and others) each logical message header is looked up in; the result is an action such as REJECT or HOLD (header_checks(5)). */
+	{ "header_checks", CONF_STR, "", NULL,
+	    &var_header_checks, 0, 0, 0 },
+	/* Tables for the MIME headers (MIME-Version:, Content-*) instead of header_checks. */
+	{ "mime_header_checks", CONF_STR, "$header_checks", NULL,
+	    &var_mime_header_checks, 0, 0, 0 },
+	/* Tables for the headers of attached messages (not used yet: tegami does not parse MIME parts). */
+	{ "nested_header_checks", CONF_STR, "$header_checks", NULL,
+	    &var_nested_header_checks, 0, 0, 0 },
+	/* Tables each message body line is looked up in, with the same actions as header_checks. */
+	{ "body_checks", CONF_STR, "", NULL,
+	    &var_body_checks, 0, 0, 0 },
 	CONF_TABLE_END
 };

@@ -20,6 +20,7 @@ static const struct conf_param *const cleanup_tables[] = {
 static const struct server_ops cleanup_ops = {
 	.name = "cleanup",
 	.params = cleanup_tables,
+	.post_jail = cleanup_checks_init,	/* open header/body_checks tables */
 };
 
 int

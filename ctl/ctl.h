@@ -9,6 +9,7 @@
  * ctl_check.c    check: main.cf, master.cf, queue, daemon programs
  * ctl_conf.c     conf: postconf-like queries and edits
  * ctl_qdump.c    qdump: print a queue file (postcat-like)
+ * ctl_map.c      map, alias: lookup tables (postmap, postalias)
  *
  * Commands return the process exit status; they print for the user
  * (`tegami: ...` on stderr for trouble), they do not log.
@@ -45,6 +46,8 @@ int	ctl_cmd_status(int argc, char **argv);
 int	ctl_cmd_check(int argc, char **argv);
 int	ctl_cmd_conf(int argc, char **argv);
 int	ctl_cmd_qdump(int argc, char **argv);
+int	ctl_cmd_map(int argc, char **argv);	/* ctl_map.c: postmap */
+int	ctl_cmd_alias(int argc, char **argv);	/* ctl_map.c: postalias */
 
 /* check's logic: 0 when nothing is wrong (warnings allowed), -1 when there
  * are errors (printed).  for_start (start, reload): quieter, and a daemon

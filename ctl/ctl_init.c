@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 
 #include "ctl.h"
+#include "map.h"
 #include "qfile.h"
 #include "strbuf.h"
 
@@ -69,6 +70,9 @@ ctl_init_main_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	r |= strbuf_set_printf(&path, "%s/mail", o->dir);
 	r |= put_value(out, "instance_mailbox_base", path.data);
 	r |= put_value(out, "local_recipient_maps", "");
+	r |= strbuf_set_printf(&path, "hash:%s/aliases", o->dir);
+	r |= put_value(out, "alias_maps", path.data);
+	r |= put_value(out, "alias_database", path.data);
 	r |= put_value(out, "inet_interfaces", "127.0.0.1");
 	strbuf_release(&path);
 	return r ? -1 : 0;
@@ -269,6 +273,34 @@ make_tree(const struct ctl_init_opts *o)
 	return 0;
 }
 
+/* The instance's aliases file and its database (as newaliases builds). */
+static int
+make_aliases(const char *dir)
+{
+	static const char text[] =
+	    "# Aliases of this tegami instance (aliases(5)).  After a change,\n"
+	    "# run: tegami -c DIR alias   (or newaliases -C DIR)\n"
+	    "postmaster: root\n"
+	    "MAILER-DAEMON: postmaster\n";
+	char path[PATH_MAX + 16];
+	struct strbuf body, err;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/aliases", dir);
+	strbuf_init(&body, sizeof(text));
+	(void)strbuf_append_str(&body, text);
+	r = access(path, F_OK) == 0 ? 0 : write_new_file(path, &body);
+	strbuf_release(&body);
+	if (r < 0)
+		return -1;
+	strbuf_init(&err, 4096);
+	snprintf(path, sizeof(path), "hash:%s/aliases", dir);
+	if ((r = map_build(path, MAP_BUILD_ALIASES, &err)) < 0)
+		ctl_error("%s", err.data);
+	strbuf_release(&err);
+	return r;
+}
+
 static int
 init_usage(void)
 {
@@ -341,7 +373,7 @@ ctl_cmd_init(int argc, char **argv)
 	    write_new_file(path, &text) < 0))
 		return 1;
 	strbuf_release(&text);
-	if (make_tree(&o) < 0)
+	if (make_tree(&o) < 0 || make_aliases(dir) < 0)
 		return 1;
 	if (geteuid() == 0)
 		warn_parents(dir);

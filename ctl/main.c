@@ -28,6 +28,8 @@ static const struct ctl_command {
 	{ "check", ctl_cmd_check, "check" },
 	{ "conf", ctl_cmd_conf, "conf [-n | -d] [name ...] | conf -e name=value ..." },
 	{ "qdump", ctl_cmd_qdump, "qdump FILE ..." },
+	{ "map", ctl_cmd_map, "map [-afs] [-q KEY | -q - | -d KEY] type:file ..." },
+	{ "alias", ctl_cmd_alias, "alias [-q KEY | -d KEY | -s] [type:file ...]" },
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
@@ -51,7 +53,19 @@ main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	const char *base;
+
 	log_init("tegami", LOG_DEST_STDERR, NULL);
+	/* Invoked as postmap / postalias (links): Postfix's commands. */
+	base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (strcmp(base, "postmap") == 0 || strcmp(base, "postalias") == 0) {
+		if ((ctl_config_dir = getenv(CONFIG_DIR_ENV)) == NULL ||
+		    *ctl_config_dir == '\0')
+			ctl_config_dir = DEF_CONFIG_DIR;
+		log_init(base, LOG_DEST_STDERR, NULL);
+		return base[4] == 'm' ? ctl_cmd_map(argc, argv) :
+		    ctl_cmd_alias(argc, argv);
+	}
 	/* '+': options after the command belong to the command. */
 	while ((c = getopt(argc, argv, "+c:")) != -1) {
 		if (c != 'c')

@@ -37,6 +37,8 @@ char   *var_instance_mailbox_base;
 char   *var_recipient_delimiter;
 char   *var_local_recipient_maps;
 char   *var_local_transport;
+char   *var_alias_maps;
+char   *var_alias_database;
 char   *var_bounce_notice_recipient;
 long	var_message_size_limit;
 long	var_ipc_timeout;
@@ -123,6 +125,10 @@ const struct conf_param mail_params_common[] = {
 	S("recipient_delimiter", "", var_recipient_delimiter),
 	/* Tables of valid local recipients (empty = accept any). */
 	S("local_recipient_maps", "unix:passwd.byname", var_local_recipient_maps),
+	/* Alias tables searched by local delivery (postalias format). */
+	S("alias_maps", "hash:/etc/aliases", var_alias_maps),
+	/* Alias databases built by newaliases / tegami alias. */
+	S("alias_database", "hash:/etc/aliases", var_alias_database),
 	/* Transport for domains in $mydestination. */
 	S("local_transport", "local", var_local_transport),
 	/* Who receives bounce notices for the postmaster. */

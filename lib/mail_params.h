@@ -34,6 +34,8 @@ extern char *var_syslog_name;		/* syslog_name = tegami */
 extern char *var_instance_mailbox_base;	/* instance_mailbox_base = "" (system users) */
 extern char *var_recipient_delimiter;	/* recipient_delimiter = "" */
 extern char *var_local_recipient_maps;	/* local_recipient_maps = unix:passwd.byname */
+extern char *var_alias_maps;		/* alias_maps = hash:/etc/aliases */
+extern char *var_alias_database;	/* alias_database = hash:/etc/aliases */
 extern char *var_local_transport;	/* local_transport = local */
 extern char *var_bounce_notice_recipient; /* postmaster */
 extern long var_message_size_limit;	/* message_size_limit = 10240000 */

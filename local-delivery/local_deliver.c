@@ -5,7 +5,10 @@
  * validate it (local_request.c), open QUEUE_DIR/active/ID read-only (the
  * name is built from the validated id, never taken from the peer), check
  * the recipients against the envelope, deliver each recipient and answer
- * {status=0, result, dsn, text per recipient}.  A request that cannot be
+ * {status=0, result, dsn, text per recipient}.  A recipient is first
+ * checked for a Delivered-To: loop, then expanded (local_expand.c: aliases,
+ * .forward) and each target delivered; the worst result counts, and
+ * non-local targets are queued again as one new message.  A request that cannot be
  * served as a whole is answered {status=4, text} and qmgr defers it; a
  * malformed frame is logged and the connection dropped.  Per-recipient
  * results are not logged here (qmgr logs them); warnings are.
@@ -14,7 +17,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <bsd/string.h>
@@ -194,18 +199,151 @@ local_write_message(const struct local_msg *msg, int out, const char *rcpt,
 
 /* ---- one recipient ---- */
 
-void
-local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
+/* Is there a Delivered-To: header equal to rcpt in the message header?
+ * 1 yes, 0 no, -1 queue file trouble (why). */
+static int
+delivered_to_seen(const struct local_msg *msg, const char *rcpt, struct strbuf *why)
+{
+	struct strbuf chunk, line;
+	off_t off = msg->env->content_off;
+	size_t i, rl = strlen(rcpt);
+	int rc, found = 0, done = 0;
+
+	strbuf_init(&chunk, STRBUF_NOLIMIT);
+	strbuf_init(&line, 8192);
+	while (!done && (rc = qfile_read_content(msg->fd, &off, &chunk, why)) > 0) {
+		for (i = 0; i < chunk.len && !done; i++) {
+			if (chunk.data[i] != '\n') {
+				if (line.len < 8000)
+					strbuf_append_char(&line, chunk.data[i]);
+				continue;
+			}
+			if (line.len == 0) {
+				done = 1;	/* end of the header */
+			} else if (line.len > 13 &&
+			    strncasecmp(line.data, "Delivered-To:", 13) == 0) {
+				const char *v = line.data + 13;
+				size_t vl;
+
+				while (*v == ' ' || *v == '\t')
+					v++;
+				vl = strlen(v);
+				while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t' ||
+				    v[vl - 1] == '\r'))
+					vl--;
+				if (vl == rl && strncasecmp(v, rcpt, rl) == 0)
+					found = done = 1;
+			}
+			strbuf_reset(&line);
+		}
+	}
+	strbuf_release(&chunk);
+	strbuf_release(&line);
+	if (!done && rc < 0)
+		return -1;
+	return found;
+}
+
+static void
+deliver_mailbox(const struct local_msg *msg, const char *user, const char *rcpt,
     struct local_result *res)
 {
 	struct local_mailbox mb;
 
-	if (local_resolve(rcpt, &mb, res) < 0)
+	if (local_resolve(user, &mb, res) < 0)
 		return;
 	if (mb.kind == LOCAL_MAILDIR)
 		local_maildir_deliver(msg, &mb, rcpt, res);
 	else
 		local_mbox_deliver(msg, &mb, rcpt, res);
+}
+
+/* Keep the worst result: defer over bounce over success. */
+static void
+merge_result(struct local_result *all, const struct local_result *one)
+{
+	static const int rank[6] = { 0, 0, 0, 0, 2, 1 };
+
+	if (one->result < 0 || one->result > 5 || all->result < 0 || all->result > 5)
+		return;
+	if (rank[one->result] > rank[all->result] ||
+	    (one->result == DELIVER_OK && all->result == DELIVER_OK)) {
+		all->result = one->result;
+		strlcpy(all->dsn, one->dsn, sizeof(all->dsn));
+		strbuf_set_str(&all->text, one->text.data);
+	}
+}
+
+void
+local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
+    struct local_result *res)
+{
+	struct local_expand_ops ops;
+	struct local_expansion x;
+	struct local_result one;
+	struct strbuf why;
+	const char **fwd = NULL;
+	char id[QFILE_ID_LEN + 1];
+	size_t i, nfwd = 0;
+	int rc;
+
+	strbuf_init(&why, 4096);
+	rc = delivered_to_seen(msg, rcpt, &why);
+	if (rc != 0) {
+		if (rc > 0)
+			local_result_set(res, DELIVER_BOUNCE, "5.4.6",
+			    "mail forwarding loop for %s", rcpt);
+		else
+			local_result_set(res, DELIVER_DEFER, "4.3.0",
+			    "corrupt queue file: %s", why.data);
+		strbuf_release(&why);
+		return;
+	}
+	local_expand_ops_system(&ops);
+	if (local_expand(&ops, NULL, rcpt, &x, res) < 0) {
+		strbuf_release(&why);
+		return;
+	}
+	local_result_init(&one);
+	local_result_set(res, DELIVER_OK, "2.0.0", "delivered");
+	for (i = 0; i < x.n; i++) {
+		const struct local_target *t = &x.t[i];
+
+		local_result_set(&one, DELIVER_DEFER, "4.3.0", "internal error");
+		switch (t->kind) {
+		case LOCAL_T_MAILBOX:
+			deliver_mailbox(msg, t->value, rcpt, &one);
+			break;
+		case LOCAL_T_FILE:
+			local_file_deliver(msg, t, rcpt, &one);
+			break;
+		case LOCAL_T_COMMAND:
+			local_pipe_deliver(msg, t, rcpt, &one);
+			break;
+		default:
+			fwd = xreallocarray(fwd, nfwd + 1, sizeof(*fwd));
+			fwd[nfwd++] = t->value;
+			continue;
+		}
+		/* Which member of a fan-out failed (the result has one text). */
+		if (one.result != DELIVER_OK && x.n > 1)
+			log_warn("%s: to=<%s>: %s: %s", msg->env->id, rcpt, t->value,
+			    one.text.data);
+		merge_result(res, &one);
+	}
+	if (nfwd > 0) {
+		if (local_forward_send(msg, rcpt, x.owner ? x.owner : msg->sender,
+		    fwd, nfwd, id, &why) == 0)
+			local_result_set(&one, DELIVER_OK, "2.0.0", "forwarded as %s", id);
+		else
+			local_result_set(&one, DELIVER_DEFER, "4.3.0",
+			    "cannot forward the message: %s", why.data);
+		merge_result(res, &one);
+	}
+	free(fwd);
+	local_result_release(&one);
+	local_expansion_free(&x);
+	strbuf_release(&why);
 }
 
 /* ---- one connection ---- */
@@ -280,6 +418,7 @@ local_service(int fd)
 	} else if (local_request_match(&req, env, &why) < 0) {
 		reply_refused(fd, req.queue_id, why.data);
 	} else {
+		strlcpy(env->id, req.queue_id, sizeof(env->id));
 		msg.fd = qfd;
 		msg.env = env;
 		msg.sender = env->sender;

@@ -3,7 +3,8 @@
  * (Postfix's names and defaults).
  *
  * Only local-delivery reads these; `tegami conf`/`check` link this table
- * too.  The mailbox choice they make is described in local(8).
+ * too.  The mailbox choice they make is described in local(8); the alias,
+ * .forward, file and command parameters in local(8) and aliases(5).
  */
 #include <stddef.h>
 
@@ -15,6 +16,11 @@ char   *var_mail_spool_dir;
 long	var_stale_lock_time;
 long	var_deliver_lock_attempts;
 long	var_deliver_lock_delay;
+char   *var_default_privs;
+char   *var_allow_commands;
+char   *var_allow_files;
+long	var_command_time_limit;
+char   *var_forward_path;
 
 const struct conf_param local_params[] = {
 	/* Mailbox relative to the user's home; a trailing / means Maildir;
@@ -32,5 +38,22 @@ const struct conf_param local_params[] = {
 	/* Wait between two attempts to lock an mbox. */
 	{ "deliver_lock_delay", CONF_TIME, "1s", NULL, &var_deliver_lock_delay,
 	    0, 3600, 's' },
+	/* The user whose rights file and command deliveries from a root-owned
+	 * alias table (or :include: file) run with; never root. */
+	{ "default_privs", CONF_STR, "nobody", NULL, &var_default_privs, 0, 0, 0 },
+	/* Where mail to |command is allowed: alias, forward, include. */
+	{ "allow_mail_to_commands", CONF_STR, "alias, forward", NULL,
+	    &var_allow_commands, 0, 0, 0 },
+	/* Where mail to /file/name is allowed: alias, forward, include. */
+	{ "allow_mail_to_files", CONF_STR, "alias, forward", NULL,
+	    &var_allow_files, 0, 0, 0 },
+	/* Longest run of a |command delivery; it is then killed and the
+	 * recipient deferred. */
+	{ "command_time_limit", CONF_TIME, "1000s", NULL, &var_command_time_limit,
+	    1, 86400, 's' },
+	/* The user's forward file (simplified: only $home/.forward, or empty
+	 * to ignore .forward files). */
+	{ "forward_path", CONF_STR, "$home/.forward", NULL, &var_forward_path,
+	    0, 0, 0 },
 	CONF_TABLE_END
 };

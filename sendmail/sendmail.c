@@ -21,6 +21,7 @@
 #include "hdr.h"
 #include "log.h"
 #include "mail_params.h"
+#include "map.h"
 #include "maildrop.h"
 #include "netio.h"
 #include "sendmail.h"
@@ -188,9 +189,11 @@ sendmail_main(int argc, char **argv)
 	log_set_verbose(o.verbose || var_verbose);
 	switch (o.mode) {
 	case SM_MODE_NEWALIASES:
-		fprintf(stderr, "%s: alias databases are not implemented yet\n",
-		    progname);
+		/* newaliases / -bI: build $alias_database (postalias). */
 		rc = SM_EX_OK;
+		if (map_build_list(var_alias_database, MAP_BUILD_ALIASES,
+		    &err) < 0)
+			rc = fatal(progname, SM_EX_CONFIG, "%s", err.data);
 		break;
 	case SM_MODE_MAILQ:
 		rc = mailq_run(progname, var_config_dir);

@@ -5,19 +5,23 @@
  * RCPT TO:<postmaster> works as RFC 5321 4.5.1 requires) is local; any
  * other domain is accepted only from a client in $mynetworks, else
  * "554 5.7.1 Relay access denied".  Local recipients are checked against
- * $local_recipient_maps (unix:passwd.byname for now) and, with an
+ * $local_recipient_maps (found in any of its tables, e.g. passwd and
+ * $alias_maps, whole or without the extension) and, with an
  * $instance_mailbox_base, must be usable as a mailbox directory name.
  * Bad configuration is fatal at start-up; client input only gets replies.
  */
 #include <ctype.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
 #include "cidr.h"
+#include "conf.h"
 #include "log.h"
 #include "mail_params.h"
+#include "map.h"
 #include "server.h"
 #include "smtpd.h"
 
@@ -96,34 +100,70 @@ smtpd_safe_local(const char *local)
 	return (1);
 }
 
+/* Is name in $local_recipient_maps' tables (other than passwd)?  The
+ * list is opened once per value; a table in trouble counts as known (local
+ * defers the mail later; never refuse on a broken table). */
+static int
+smtpd_local_in_maps(const char *name)
+{
+	static struct maplist *maps;
+	static char *maps_value;
+	struct strbuf value, why, err;
+	enum map_result r;
+
+	if (maps_value == NULL || strcmp(maps_value, var_local_recipient_maps) != 0) {
+		maplist_close(maps);
+		free(maps_value);
+		maps_value = xstrdup(var_local_recipient_maps);
+		strbuf_init(&err, 1024);
+		if ((maps = maplist_open(maps_value, MAP_F_FOLD_KEY, &err)) == NULL)
+			log_warn("local_recipient_maps: %s", err.data);
+		strbuf_release(&err);
+	}
+	if (maps == NULL)
+		return (1);
+	strbuf_init(&value, 65536);
+	strbuf_init(&why, 1024);
+	r = maplist_lookup(maps, name, &value, &why);
+	if (r == MAP_RETRY)
+		log_warn("local_recipient_maps lookup of %s: %s", name, why.data);
+	strbuf_release(&value);
+	strbuf_release(&why);
+	return (r != MAP_NOTFOUND);
+}
+
 /* Is the (unquoted) local part a known local recipient? */
 static int
 smtpd_local_known(const char *local)
 {
-	static int warned;
 	char	user[ADDR_LOCAL_MAX + 1];
 	size_t	i, n;
+	int	pw_listed;
 
 	if (var_local_recipient_maps == NULL || *var_local_recipient_maps == '\0')
 		return (1);
 	if (strcasecmp(local, "postmaster") == 0)
 		return (1);		/* RFC 5321 4.5.1; aliased by local */
-	if (!conf_list_contains(var_local_recipient_maps, "unix:passwd.byname")) {
-		if (!warned++)
-			log_warn("local_recipient_maps: only unix:passwd.byname is"
-			    " supported yet; accepting every local recipient");
-		return (1);
-	}
-	/* Strip the address extension: user+ext -> user. */
+	pw_listed = conf_list_contains(var_local_recipient_maps, "unix:passwd.byname");
+	/* The whole local part first, then without the extension. */
 	n = strlen(local);
-	if (var_recipient_delimiter && *var_recipient_delimiter)
-		n = strcspn(local, var_recipient_delimiter);
 	if (n == 0 || n >= sizeof(user))
 		return (0);
 	for (i = 0; i < n; i++)
 		user[i] = (char)tolower((unsigned char)local[i]);
 	user[n] = '\0';
-	return (getpwnam(user) != NULL);
+	if (pw_listed && getpwnam(user) != NULL)
+		return (1);
+	if (smtpd_local_in_maps(user))
+		return (1);
+	if (var_recipient_delimiter && *var_recipient_delimiter)
+		n = strcspn(user, var_recipient_delimiter);
+	if (n == 0 || n == strlen(user))
+		return (0);
+	user[n] = '\0';
+	if (pw_listed && getpwnam(user) != NULL)
+		return (1);
+	return (smtpd_local_in_maps(user));
 }
 
 int
