@@ -31,6 +31,16 @@ extern char *var_header_checks;
 extern char *var_mime_header_checks;
 extern char *var_nested_header_checks;
 extern char *var_body_checks;
+extern char *var_canonical_maps;
+extern char *var_sender_canonical_maps;
+extern char *var_recipient_canonical_maps;
+extern char *var_canonical_classes;
+extern char *var_propagate_unmatched_extensions;
+extern char *var_masquerade_domains;
+extern char *var_masquerade_exceptions;
+extern char *var_masquerade_classes;
+extern long var_virtual_alias_expansion_limit;
+extern long var_virtual_alias_recursion_limit;
 extern const struct conf_param cleanup_params[];
 
 /* Sticky errors: a message with any of these is not queued. */
@@ -43,6 +53,10 @@ extern const struct conf_param cleanup_params[];
 #define CLEANUP_ERR_BAD_SENDER	0x40	/* sender does not parse */
 #define CLEANUP_ERR_CONTENT	0x80	/* header/body_checks refused it (or
 					 * a checks table is unavailable) */
+#define CLEANUP_ERR_MAP		0x100	/* a rewriting table failed, or a
+					 * virtual alias limit: temporary */
+#define CLEANUP_ERR_VALIAS	0x200	/* every recipient was unknown in
+					 * the virtual alias table */
 
 struct cleanup_checks;		/* cleanup_checks.c, per message */
 
@@ -70,6 +84,8 @@ struct cleanup_state {
 	char   *message_id;		/* as found or generated, for the log */
 	time_t	now;
 	struct cleanup_checks *chk;	/* header/body_checks state, or NULL */
+	size_t	rw_unknown;		/* recipients dropped: unknown in the
+					 * virtual alias table (cleanup_rewrite.c) */
 };
 
 void	cleanup_state_init(struct cleanup_state *st);
@@ -139,6 +155,38 @@ int	cleanup_checks_logline(struct strbuf *out, const char *id,
 	    const char *action, const char *where, const char *line, size_t len,
 	    const char *client, const char *sender, const char *rcpt,
 	    const char *proto, const char *helo, const char *text);
+
+/* cleanup_rewrite.c: canonical_maps, masquerade_domains and
+ * virtual_alias_maps.  Tables are opened by _init (post_jail); a table
+ * that fails makes the message fail temporarily (CLEANUP_ERR_MAP). */
+void	cleanup_rewrite_init(void);
+/* The envelope sender (external form, qualified), rewritten in place. */
+void	cleanup_rewrite_sender(struct cleanup_state *st, struct strbuf *addr);
+/* An envelope recipient: canonical, masquerade, then virtual alias
+ * expansion; emit(st, addr, ctx) is called for each resulting address.
+ * An unknown address of a virtual alias domain is dropped (logged,
+ * counted in rw_unknown). */
+void	cleanup_rewrite_rcpt(struct cleanup_state *st, const char *addr,
+	    void (*emit)(struct cleanup_state *, const char *, void *), void *ctx);
+/* A header field (with its folding and final LF): when it is an address
+ * header whose addresses change, the new field is written with put (no
+ * final LF given) and 1 is returned; 0: write the original. */
+int	cleanup_rewrite_header(struct cleanup_state *st, const char *field,
+	    size_t len, void (*put)(struct cleanup_state *, const char *, size_t));
+/* Pure steps, exposed for tests: 0 with the result in out (maybe the same
+ * address), -1 with why when a table failed. */
+#define CLEANUP_RW_SENDER	0	/* sender_canonical_maps + canonical_maps */
+#define CLEANUP_RW_RCPT		1	/* recipient_canonical_maps + canonical_maps */
+int	cleanup_canonical(const char *addr, int which, struct strbuf *out,
+	    struct strbuf *why);
+int	cleanup_masquerade(const char *addr, struct strbuf *out);
+/* Expand one recipient through virtual_alias_maps: the final addresses are
+ * appended to *out (count in *n; malloc'd strings, the caller frees), the
+ * addresses of virtual alias domains found nowhere are counted in
+ * *unknown.  0, or -1 with why on a table failure or when a limit was hit
+ * (*out may then hold a partial result). */
+int	cleanup_virtual_expand(const char *addr, char ***out, size_t *n,
+	    size_t *unknown, struct strbuf *why);
 
 /* cleanup_proto.c: serve one client connection. */
 void	cleanup_service(int fd);

@@ -30,7 +30,9 @@ static const struct {
 	{ CLEANUP_ERR_BAD_SENDER, 554, "5.1.7 Error: bad sender address syntax" },
 	{ CLEANUP_ERR_BAD_RCPT, 554, "5.1.3 Error: bad recipient address syntax" },
 	{ CLEANUP_ERR_RCPT_LIMIT, 554, "5.5.3 Error: too many recipients" },
+	{ CLEANUP_ERR_MAP, 451, "4.3.0 Error: address rewriting temporarily unavailable" },
 	{ CLEANUP_ERR_WRITE, 451, "4.3.0 Error: queue file write error" },
+	{ CLEANUP_ERR_VALIAS, 550, "5.1.1 Error: User unknown in virtual alias table" },
 	{ CLEANUP_ERR_NO_RCPT, 554, "5.5.1 Error: no recipients specified" },
 	{ CLEANUP_ERR_CONTENT, 550, "5.7.1 message content rejected" },
 };
@@ -70,7 +72,8 @@ cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
 
 	cleanup_content_end(st);
 	if (st->nrcpt == 0)
-		st->errs |= CLEANUP_ERR_NO_RCPT;
+		st->errs |= st->rw_unknown > 0 ? CLEANUP_ERR_VALIAS :
+		    CLEANUP_ERR_NO_RCPT;
 	if (st->w == NULL)
 		st->errs |= CLEANUP_ERR_WRITE;
 	if (st->errs)

@@ -6,7 +6,8 @@
  * Everything here is untrusted input, even from our own smtpd: addresses
  * are parsed again with lib/addr, bare local parts get @$myorigin (as
  * Postfix's append_at_myorigin), duplicates are dropped, and the number of
- * recipients is bounded by cleanup_recipient_limit.  Problems with the
+ * recipients is bounded by cleanup_recipient_limit.  Address rewriting
+ * (canonical, masquerade, virtual alias) is a hook into cleanup_rewrite.c.  Problems with the
  * message are sticky bits in st->errs; a frame that breaks the protocol is
  * an error returned to the caller, which drops the client.
  */
@@ -168,7 +169,8 @@ cleanup_begin(struct cleanup_state *st, const struct ipc_msg *m,
 		log_warn("%s: reject: bad sender address <%.100s>: %s",
 		    st->log_id, sender, bad);
 		st->errs |= CLEANUP_ERR_BAD_SENDER;
-	}
+	} else
+		cleanup_rewrite_sender(st, &addr);	/* canonical, masquerade */
 	st->sender = xstrdup(addr.data);
 	strbuf_release(&addr);
 
@@ -214,10 +216,40 @@ seen_before(struct cleanup_state *st, const char *addr)
 	return 0;
 }
 
+/* What a recipient frame carries besides the address. */
+struct rcpt_extra {
+	const char *orcpt;
+	int	notify;
+};
+
+/* One recipient after rewriting: duplicates dropped, limit, queue file. */
+static void
+add_final_rcpt(struct cleanup_state *st, const char *addr, void *ctx)
+{
+	const struct rcpt_extra *x = ctx;
+
+	if (seen_before(st, addr))
+		return;
+	if (st->nrcpt >= (size_t)var_cleanup_rcpt_limit) {
+		st->errs |= CLEANUP_ERR_RCPT_LIMIT;
+		return;
+	}
+	/* Counted even without a file, so that a write error is not
+	 * mistaken for "no recipients". */
+	st->nrcpt++;
+	cleanup_checks_rcpt(st, addr);
+	if (st->w != NULL && qfile_put_rcpt(st->w, addr,
+	    x->orcpt != NULL && *x->orcpt != '\0' &&
+	    strlen(x->orcpt) <= ORCPT_MAX && attr_value_ok(x->orcpt) ?
+	    x->orcpt : NULL, x->notify & 0x0f) < 0)
+		st->errs |= CLEANUP_ERR_WRITE;
+}
+
 void
 cleanup_add_rcpt(struct cleanup_state *st, const char *addr,
     const char *orcpt, int notify, int from_header)
 {
+	struct rcpt_extra x = { orcpt, notify };
 	struct strbuf norm;
 	const char *why = NULL;
 
@@ -231,20 +263,7 @@ cleanup_add_rcpt(struct cleanup_state *st, const char *addr,
 			    st->log_id, addr, why);
 			st->errs |= CLEANUP_ERR_BAD_RCPT;
 		}
-	} else if (!seen_before(st, norm.data)) {
-		if (st->nrcpt >= (size_t)var_cleanup_rcpt_limit)
-			st->errs |= CLEANUP_ERR_RCPT_LIMIT;
-		else {
-			/* Counted even without a file, so that a write error
-			 * is not mistaken for "no recipients". */
-			st->nrcpt++;
-			cleanup_checks_rcpt(st, norm.data);
-			if (st->w != NULL && qfile_put_rcpt(st->w, norm.data,
-			    orcpt != NULL && *orcpt != '\0' &&
-			    strlen(orcpt) <= ORCPT_MAX && attr_value_ok(orcpt) ?
-			    orcpt : NULL, notify & 0x0f) < 0)
-				st->errs |= CLEANUP_ERR_WRITE;
-		}
-	}
+	} else	/* canonical, masquerade, virtual alias (one to many) */
+		cleanup_rewrite_rcpt(st, norm.data, add_final_rcpt, &x);
 	strbuf_release(&norm);
 }

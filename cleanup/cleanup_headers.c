@@ -11,7 +11,8 @@
  * missing From:, Date: and Message-ID:; more than hopcount_limit Received:
  * fields is a mail loop.  Only the header block is held in memory.  Errors
  * are sticky bits in st->errs.  header_checks and body_checks are hooks
- * into cleanup_checks.c (cleanup_checks_header, cleanup_checks_body).
+ * into cleanup_checks.c (cleanup_checks_header, cleanup_checks_body);
+ * address rewriting of From/To/... is a hook into cleanup_rewrite.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,10 @@ headers_done(struct cleanup_state *st)
 			continue;
 		/* header_checks hook: may drop or replace the field */
 		if (cleanup_checks_header(st, st->hdrbuf.data + b->fields[i].off,
+		    b->fields[i].len, put_check_line))
+			continue;
+		/* canonical/masquerade hook: may write a rewritten field */
+		if (cleanup_rewrite_header(st, st->hdrbuf.data + b->fields[i].off,
 		    b->fields[i].len, put_check_line))
 			continue;
 		put_field(st, &b->fields[i]);

@@ -17,10 +17,18 @@ static const struct conf_param *const cleanup_tables[] = {
 	NULL
 };
 
+/* Open the tables once privileges are dropped. */
+static void
+cleanup_post_jail(void)
+{
+	cleanup_checks_init();		/* header/body_checks */
+	cleanup_rewrite_init();		/* canonical, virtual alias */
+}
+
 static const struct server_ops cleanup_ops = {
 	.name = "cleanup",
 	.params = cleanup_tables,
-	.post_jail = cleanup_checks_init,	/* open header/body_checks tables */
+	.post_jail = cleanup_post_jail,
 };
 
 int

@@ -2,7 +2,8 @@
  * ctl/ctl_map.c — `tegami map` (postmap(1)) and `tegami alias`
  * (postalias(1), newaliases): build NAME.db / NAME.lmdb from a source
  * file, query (-q KEY, or -q - for keys on standard input), delete (-d)
- * and dump (-s) tables.  Exit status as postmap: 0 found / done, 1 not
+ * and dump (-s) tables, and convert one table into another (-C SRC DST,
+ * e.g. hash: to lmdb:).  Exit status as postmap: 0 found / done, 1 not
  * found, 2 usage or a table that cannot be read or built.
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "mail_params.h"
 #include "map.h"
+#include "map_convert.h"
 #include "map_int.h"
 
 struct map_opts {
@@ -22,6 +24,7 @@ struct map_opts {
 	int	dump;		/* -s */
 	int	aliases;	/* -a (postalias) */
 	int	fold;		/* !-f */
+	int	convert;	/* -C SRC DST */
 };
 
 /* "hash:x" stays, a bare "x" becomes "hash:x" (default_database_type). */
@@ -185,19 +188,48 @@ map_one(struct map_opts *o, const char *spec, struct strbuf *err)
 	return 0;
 }
 
+/* -C SRC DST: copy every entry of SRC into a new DST table. 0 / 2. */
+static int
+map_convert_cmd(int argc, char **argv)
+{
+	struct strbuf err;
+	char *src, *dst;
+	size_t n = 0;
+	int rc = 0;
+
+	if (argc != 2) {
+		ctl_error("-C needs two tables: -C type:source type:result "
+		    "(e.g. -C hash:/etc/aliases lmdb:/etc/aliases)");
+		return 2;
+	}
+	strbuf_init(&err, 4096);
+	src = map_spec_of(argv[0]);
+	dst = map_spec_of(argv[1]);
+	if (map_convert(src, dst, &n, &err) < 0) {
+		ctl_error("%s", err.data);
+		rc = 2;
+	} else
+		log_debug("%s: %zu entries copied from %s", dst, n, src);
+	free(src);
+	free(dst);
+	strbuf_release(&err);
+	return rc;
+}
+
 /* Shared by map and alias: options, then the tables. */
 static int
 map_main(int argc, char **argv, int aliases)
 {
-	struct map_opts o = { NULL, NULL, 0, aliases, 1 };
+	struct map_opts o = { NULL, NULL, 0, aliases, 1, 0 };
 	struct strbuf err;
 	int c, i, rc = 0, r, any_found = 0;
 	char *spec;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "Nabc:d:fhimno:pq:rsuUvw")) != -1) {
+	while ((c = getopt(argc, argv, "CNabc:d:fhimno:pq:rsuUvw")) != -1) {
 		switch (c) {
 		case 'a': o.aliases = 1; break;
+		case 'C': o.convert = 1; break;
 		case 'c': ctl_config_dir = optarg; break;
 		case 'd': o.del = optarg; break;
 		case 'f': o.fold = 0; break;
@@ -211,10 +243,12 @@ map_main(int argc, char **argv, int aliases)
 			return -1;
 		}
 	}
-	if ((o.query != NULL) + (o.del != NULL) + o.dump > 1) {
-		ctl_error("-q, -d and -s cannot be combined");
+	if ((o.query != NULL) + (o.del != NULL) + o.dump + o.convert > 1) {
+		ctl_error("-q, -d, -s and -C cannot be combined");
 		return 2;
 	}
+	if (o.convert)
+		return map_convert_cmd(argc - optind, argv + optind);
 	if (o.query != NULL)
 		return map_query(&o, argc - optind, argv + optind);
 	strbuf_init(&err, 4096);
@@ -240,7 +274,7 @@ ctl_cmd_map(int argc, char **argv)
 
 	if (rc < 0 || optind >= argc) {
 		ctl_error("usage: tegami map [-afsv] [-q KEY | -q - | -d KEY] "
-		    "type:file ...");
+		    "type:file ...\n       tegami map -C type:source type:result");
 		return 2;
 	}
 	return rc;

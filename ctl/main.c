@@ -28,7 +28,8 @@ static const struct ctl_command {
 	{ "check", ctl_cmd_check, "check" },
 	{ "conf", ctl_cmd_conf, "conf [-n | -d] [name ...] | conf -e name=value ..." },
 	{ "qdump", ctl_cmd_qdump, "qdump FILE ..." },
-	{ "map", ctl_cmd_map, "map [-afs] [-q KEY | -q - | -d KEY] type:file ..." },
+	{ "map", ctl_cmd_map, "map [-afs] [-q KEY | -q - | -d KEY] type:file ...\n"
+	    "       tegami [-c config_dir] map -C type:source type:result" },
 	{ "alias", ctl_cmd_alias, "alias [-q KEY | -d KEY | -s] [type:file ...]" },
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

@@ -61,7 +61,7 @@
 
 /* ---- delivery agents (private/local, later private/smtp) -------------------
  * qmgr -> agent: {req=deliver, queue_id, queue_file ("active/ID", relative to
- *   queue_directory), sender, nexthop, then per recipient:
+ *   queue_directory), sender, nexthop, [transport], then per recipient:
  *   rcpt, orcpt, rcpt_offset (status byte offset in the queue file)}
  * agent -> qmgr: {status=0, then per recipient in request order:
  *   result (0 delivered, 4 deferred, 5 bounced), dsn ("2.0.0"), text}
@@ -70,6 +70,8 @@
 #define IPC_REQ_DELIVER		"deliver"
 #define IPC_ATTR_QUEUE_FILE	"queue_file"
 #define IPC_ATTR_NEXTHOP	"nexthop"
+#define IPC_ATTR_TRANSPORT	"transport"	/* optional: "virtual" = virtual
+						 * mailbox delivery by local */
 #define IPC_ATTR_RCPT_OFFSET	"rcpt_offset"
 #define IPC_ATTR_RESULT		"result"
 #define IPC_ATTR_DSN		"dsn"

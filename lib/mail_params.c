@@ -37,6 +37,10 @@ char   *var_instance_mailbox_base;
 char   *var_recipient_delimiter;
 char   *var_local_recipient_maps;
 char   *var_local_transport;
+char   *var_virtual_alias_maps;
+char   *var_virtual_alias_domains;
+char   *var_virtual_mailbox_maps;
+char   *var_virtual_mailbox_domains;
 char   *var_alias_maps;
 char   *var_alias_database;
 char   *var_bounce_notice_recipient;
@@ -131,6 +135,16 @@ const struct conf_param mail_params_common[] = {
 	S("alias_database", "hash:/etc/aliases", var_alias_database),
 	/* Transport for domains in $mydestination. */
 	S("local_transport", "local", var_local_transport),
+	/* Tables of virtual alias addresses (virtual(5)): read by cleanup
+	 * (rewriting) and smtpd (which addresses exist). */
+	S("virtual_alias_maps", "", var_virtual_alias_maps),
+	/* Domains whose every address must be in virtual_alias_maps. */
+	S("virtual_alias_domains", "$virtual_alias_maps", var_virtual_alias_domains),
+	/* Tables: virtual mailbox address -> path under virtual_mailbox_base;
+	 * read by smtpd, qmgr and local. */
+	S("virtual_mailbox_maps", "", var_virtual_mailbox_maps),
+	/* Domains whose mailboxes are not system users. */
+	S("virtual_mailbox_domains", "$virtual_mailbox_maps", var_virtual_mailbox_domains),
 	/* Who receives bounce notices for the postmaster. */
 	S("bounce_notice_recipient", "postmaster", var_bounce_notice_recipient),
 	/* Largest message accepted, in bytes (0 = no limit). */

@@ -36,7 +36,11 @@ extern char *var_recipient_delimiter;	/* recipient_delimiter = "" */
 extern char *var_local_recipient_maps;	/* local_recipient_maps = unix:passwd.byname */
 extern char *var_alias_maps;		/* alias_maps = hash:/etc/aliases */
 extern char *var_alias_database;	/* alias_database = hash:/etc/aliases */
-extern char *var_local_transport;	/* local_transport = local */
+extern char *var_local_transport;
+extern char *var_virtual_alias_maps;	/* virtual_alias_maps = "" (cleanup, smtpd) */
+extern char *var_virtual_alias_domains;	/* virtual_alias_domains = $virtual_alias_maps */
+extern char *var_virtual_mailbox_maps;	/* virtual_mailbox_maps = "" (smtpd, qmgr, local) */
+extern char *var_virtual_mailbox_domains; /* virtual_mailbox_domains = $virtual_mailbox_maps */	/* local_transport = local */
 extern char *var_bounce_notice_recipient; /* postmaster */
 extern long var_message_size_limit;	/* message_size_limit = 10240000 */
 extern long var_ipc_timeout;		/* ipc_timeout = 3600s */

@@ -4,12 +4,14 @@
  * in [brackets]), searched in file order, first match wins.  A malformed
  * line makes the table broken (lookups answer MAP_RETRY naming file and
  * line) rather than silently matching less than the administrator wrote.
+ * The parser works on a buffer (map_cidr.h) so it can be fuzzed.
  */
 #include <arpa/inet.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "map_cidr.h"
 #include "map_int.h"
 #include "map_source.h"
 
@@ -90,11 +92,10 @@ cidr_match(const struct cidr_rule *r, const unsigned char *a, int family)
 	return rem == 0 || ((r->net[full] ^ a[full]) & (0xff << (8 - rem))) == 0;
 }
 
-static enum map_result
-map_cidr_lookup(struct map *m, const char *key, struct strbuf *value,
-    struct strbuf *why)
+enum map_result
+map_cidr_table_lookup(const struct map_cidr *t, const char *key,
+    struct strbuf *value)
 {
-	struct map_cidr *t = m->priv;
 	unsigned char a[16];
 	int family;
 	size_t i;
@@ -126,11 +127,20 @@ map_cidr_lookup(struct map *m, const char *key, struct strbuf *value,
 	return MAP_NOTFOUND;
 }
 
-static void
-cidr_free(struct map_cidr *t)
+static enum map_result
+map_cidr_lookup(struct map *m, const char *key, struct strbuf *value,
+    struct strbuf *why)
+{
+	return map_cidr_table_lookup(m->priv, key, value);
+}
+
+void
+map_cidr_table_free(struct map_cidr *t)
 {
 	size_t i;
 
+	if (t == NULL)
+		return;
 	for (i = 0; i < t->n; i++)
 		free(t->v[i].value);
 	free(t->v);
@@ -140,27 +150,26 @@ cidr_free(struct map_cidr *t)
 static void
 map_cidr_close(struct map *m)
 {
-	cidr_free(m->priv);
+	map_cidr_table_free(m->priv);
 }
 
 int
-map_cidr_open(struct map *m, struct strbuf *err)
+map_cidr_table_parse(const char *text, size_t len, const char *file,
+    struct map_cidr **out, struct strbuf *err)
 {
 	struct map_source src;
 	struct map_cidr *t;
 	struct cidr_rule r;
-	char *text, *key, *value;
+	char *key, *value;
 	const char *why;
-	size_t len;
 	int rc;
 
-	if (map_source_read_file(m->name, &text, &len, NULL, err) < 0)
-		return -1;
+	*out = NULL;
 	t = xcalloc(1, sizeof(*t));
-	map_source_init(&src, text, len, m->name);
+	map_source_init(&src, text, len, file);
 	while ((rc = map_source_next(&src, 0, &key, &value, err)) != 0) {
 		if (rc > 0 && cidr_parse(key, &r, &why) < 0) {
-			strbuf_set_printf(err, "%s, line %d: %s: \"%s\"", m->name,
+			strbuf_set_printf(err, "%s, line %d: %s: \"%s\"", file,
 			    src.line, why, key);
 			rc = -1;
 		}
@@ -171,11 +180,28 @@ map_cidr_open(struct map *m, struct strbuf *err)
 		t->v[t->n++] = r;
 	}
 	map_source_release(&src);
-	free(text);
 	if (rc < 0) {
-		cidr_free(t);
+		map_cidr_table_free(t);
 		return -1;
 	}
+	*out = t;
+	return 0;
+}
+
+int
+map_cidr_open(struct map *m, struct strbuf *err)
+{
+	struct map_cidr *t;
+	char *text;
+	size_t len;
+	int rc;
+
+	if (map_source_read_file(m->name, &text, &len, NULL, err) < 0)
+		return -1;
+	rc = map_cidr_table_parse(text, len, m->name, &t, err);
+	free(text);
+	if (rc < 0)
+		return -1;
 	m->priv = t;
 	m->lookup = map_cidr_lookup;
 	m->close = map_cidr_close;

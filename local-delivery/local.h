@@ -16,6 +16,8 @@
  *                    :include:, loops)
  *   local_file.c     delivery to /file targets
  *   local_pipe.c     delivery to |command targets
+ *   local_virtual.c  virtual mailboxes (requests with transport=virtual):
+ *                    virtual_mailbox_maps, virtual_uid_maps/_gid_maps
  */
 #ifndef TEGAMI_LOCAL_H
 #define TEGAMI_LOCAL_H
@@ -41,6 +43,10 @@ extern char *var_allow_commands;	/* allow_mail_to_commands = alias, forward */
 extern char *var_allow_files;		/* allow_mail_to_files = alias, forward */
 extern long var_command_time_limit;	/* command_time_limit = 1000s */
 extern char *var_forward_path;		/* forward_path = $home/.forward */
+extern char *var_virt_mailbox_base;	/* virtual_mailbox_base = "" */
+extern char *var_virt_uid_maps;		/* virtual_uid_maps = "" */
+extern char *var_virt_gid_maps;		/* virtual_gid_maps = "" */
+extern long var_virt_minimum_uid;	/* virtual_minimum_uid = 100 */
 extern const struct conf_param local_params[];
 
 /* ---- requests (local_request.c) ---- */
@@ -58,6 +64,7 @@ struct local_request {
 	char	queue_file[sizeof(QDIR_ACTIVE) + QFILE_ID_LEN + 1];
 	const char *sender;	/* borrowed; "" = null sender */
 	const char *nexthop;	/* borrowed; "" when absent */
+	int	virtual_mode;	/* transport=virtual: virtual mailbox delivery */
 	struct local_rcpt *rcpts;
 	size_t	nrcpt;
 };
@@ -101,6 +108,9 @@ int	local_write_message(const struct local_msg *msg, int out,
 void	local_service(int fd);
 /* Deliver one recipient of msg; the result goes to res. */
 void	local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
+	    struct local_result *res);
+/* The same for a virtual mailbox recipient (transport=virtual). */
+void	local_deliver_virtual_rcpt(const struct local_msg *msg, const char *rcpt,
 	    struct local_result *res);
 
 /* ---- mailboxes (local_resolve.c) ---- */
@@ -249,5 +259,26 @@ void	local_mbox_deliver(const struct local_msg *msg,
 void	local_maildir_name(char *buf, size_t size);
 /* The dsn for a write error: 4.2.2 quota, 4.3.1 disk full, else 4.2.0. */
 const char *local_errno_dsn(int err);
+
+/* ---- virtual mailboxes (local_virtual.c) ---- */
+struct local_virtual {
+	struct maplist *mailbox;	/* virtual_mailbox_maps */
+	struct maplist *uid;		/* virtual_uid_maps */
+	struct maplist *gid;		/* virtual_gid_maps */
+	const char *base;		/* virtual_mailbox_base */
+	long	min_uid;		/* virtual_minimum_uid */
+	const char *delim;		/* recipient_delimiter */
+};
+
+/* Which mailbox (and which uid/gid) the virtual address rcpt means:
+ * lookups rcpt (user+ext@domain, user@domain, @domain) in each table.
+ * 0, or -1 with res set: bounce 5.1.1 for an address not in the mailbox
+ * table, defer 4.3.5 for a configuration problem (no uid, uid below the
+ * minimum, unsafe path), defer 4.3.0 for a table in trouble. */
+int	local_virtual_resolve(const struct local_virtual *v, const char *rcpt,
+	    struct local_mailbox *mb, struct local_result *res);
+/* Deliver rcpt to its virtual mailbox with the configured tables. */
+void	local_virtual_deliver(const struct local_msg *msg, const char *rcpt,
+	    struct local_result *res);
 
 #endif

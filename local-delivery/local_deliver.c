@@ -8,7 +8,8 @@
  * {status=0, result, dsn, text per recipient}.  A recipient is first
  * checked for a Delivered-To: loop, then expanded (local_expand.c: aliases,
  * .forward) and each target delivered; the worst result counts, and
- * non-local targets are queued again as one new message.  A request that cannot be
+ * non-local targets are queued again as one new message.  A request with
+ * transport=virtual goes to local_virtual.c instead of the expansion.  A request that cannot be
  * served as a whole is answered {status=4, text} and qmgr defers it; a
  * malformed frame is logged and the connection dropped.  Per-recipient
  * results are not logged here (qmgr logs them); warnings are.
@@ -274,6 +275,34 @@ merge_result(struct local_result *all, const struct local_result *one)
 	}
 }
 
+/* The Delivered-To: loop check: 0 go on, -1 with res set. */
+static int
+loop_check(const struct local_msg *msg, const char *rcpt, struct local_result *res)
+{
+	struct strbuf why;
+	int rc;
+
+	strbuf_init(&why, 4096);
+	rc = delivered_to_seen(msg, rcpt, &why);
+	if (rc > 0)
+		local_result_set(res, DELIVER_BOUNCE, "5.4.6",
+		    "mail forwarding loop for %s", rcpt);
+	else if (rc < 0)
+		local_result_set(res, DELIVER_DEFER, "4.3.0",
+		    "corrupt queue file: %s", why.data);
+	strbuf_release(&why);
+	return rc != 0 ? -1 : 0;
+}
+
+void
+local_deliver_virtual_rcpt(const struct local_msg *msg, const char *rcpt,
+    struct local_result *res)
+{
+	/* No aliases, no .forward: the virtual mailbox table decides. */
+	if (loop_check(msg, rcpt, res) == 0)
+		local_virtual_deliver(msg, rcpt, res);
+}
+
 void
 local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
     struct local_result *res)
@@ -285,20 +314,10 @@ local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
 	const char **fwd = NULL;
 	char id[QFILE_ID_LEN + 1];
 	size_t i, nfwd = 0;
-	int rc;
 
-	strbuf_init(&why, 4096);
-	rc = delivered_to_seen(msg, rcpt, &why);
-	if (rc != 0) {
-		if (rc > 0)
-			local_result_set(res, DELIVER_BOUNCE, "5.4.6",
-			    "mail forwarding loop for %s", rcpt);
-		else
-			local_result_set(res, DELIVER_DEFER, "4.3.0",
-			    "corrupt queue file: %s", why.data);
-		strbuf_release(&why);
+	if (loop_check(msg, rcpt, res) < 0)
 		return;
-	}
+	strbuf_init(&why, 4096);
 	local_expand_ops_system(&ops);
 	if (local_expand(&ops, NULL, rcpt, &x, res) < 0) {
 		strbuf_release(&why);
@@ -372,7 +391,10 @@ deliver_all(int fd, const struct local_request *req, struct local_msg *msg)
 	local_result_init(&res);
 	for (i = 0; i < req->nrcpt; i++) {
 		local_result_set(&res, DELIVER_DEFER, "4.3.0", "internal error");
-		local_deliver_rcpt(msg, req->rcpts[i].addr, &res);
+		if (req->virtual_mode)
+			local_deliver_virtual_rcpt(msg, req->rcpts[i].addr, &res);
+		else
+			local_deliver_rcpt(msg, req->rcpts[i].addr, &res);
 		ipc_put_int(reply, IPC_ATTR_RESULT, res.result);
 		ipc_put_str(reply, IPC_ATTR_DSN, res.dsn);
 		ipc_put_str(reply, IPC_ATTR_TEXT, res.text.data);

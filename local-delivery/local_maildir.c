@@ -2,7 +2,8 @@
  * local-delivery/local_maildir.c — delivery into a Maildir.
  *
  * As the mailbox's user (privsep_become when running as root): create the
- * Maildir and its tmp/ new/ cur/ when missing (mode 0700), write the copy
+ * Maildir, the directories above it and its tmp/ new/ cur/ when missing
+ * (mode 0700), write the copy
  * under a unique name in tmp/ (O_EXCL, O_NOFOLLOW), fsync it, rename it
  * into new/ and fsync new/: success is reported only when the message is
  * durable.  Any error removes the temporary file and defers with a precise
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <bsd/string.h>
 
 #include "ipc_names.h"
 #include "local.h"
@@ -66,6 +68,27 @@ make_dir(const char *path)
 	return 0;
 }
 
+/* mkdir -p: every missing directory of path (virtual mailboxes such as
+ * BASE/domain/user/ need more than one level). */
+static int
+make_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = strchr(buf + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (make_dir(buf) < 0)
+			return -1;
+		*p = '/';
+	}
+	return make_dir(buf);
+}
+
 /* Create what is missing of the Maildir. Returns the failing path in why. */
 static int
 make_maildir(const struct local_mailbox *mb, struct strbuf *why)
@@ -74,7 +97,7 @@ make_maildir(const struct local_mailbox *mb, struct strbuf *why)
 	char path[PATH_MAX + 8];
 	size_t i;
 
-	if (mb->parent[0] != '\0' && make_dir(mb->parent) < 0) {
+	if (mb->parent[0] != '\0' && make_parents(mb->parent) < 0) {
 		strbuf_set_printf(why, "create %s: %s", mb->parent, strerror(errno));
 		return -1;
 	}

@@ -21,6 +21,10 @@ char   *var_allow_commands;
 char   *var_allow_files;
 long	var_command_time_limit;
 char   *var_forward_path;
+char   *var_virt_mailbox_base;
+char   *var_virt_uid_maps;
+char   *var_virt_gid_maps;
+long	var_virt_minimum_uid;
 
 const struct conf_param local_params[] = {
 	/* Mailbox relative to the user's home; a trailing / means Maildir;
@@ -55,5 +59,16 @@ const struct conf_param local_params[] = {
 	 * to ignore .forward files). */
 	{ "forward_path", CONF_STR, "$home/.forward", NULL, &var_forward_path,
 	    0, 0, 0 },
+	/* Directory prepended to every virtual_mailbox_maps result. */
+	{ "virtual_mailbox_base", CONF_STR, "", NULL, &var_virt_mailbox_base,
+	    0, 0, 0 },
+	/* Tables: virtual address -> the uid that owns its mailbox (e.g.
+	 * static:5000). */
+	{ "virtual_uid_maps", CONF_STR, "", NULL, &var_virt_uid_maps, 0, 0, 0 },
+	/* Tables: virtual address -> the gid of its mailbox. */
+	{ "virtual_gid_maps", CONF_STR, "", NULL, &var_virt_gid_maps, 0, 0, 0 },
+	/* Lowest uid virtual_uid_maps may give; lower ones defer the mail. */
+	{ "virtual_minimum_uid", CONF_INT, "100", NULL, &var_virt_minimum_uid,
+	    0, 2147483647L, 0 },
 	CONF_TABLE_END
 };

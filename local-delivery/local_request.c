@@ -132,6 +132,15 @@ local_request_parse(const struct ipc_msg *m, struct local_request *req,
 		strbuf_set_str(why, "bad nexthop");
 		return -1;
 	}
+	/* Absent or "local": aliases and system users; "virtual": virtual
+	 * mailboxes.  Anything else is refused, not guessed at. */
+	s = ipc_get_str(m, IPC_ATTR_TRANSPORT);
+	if (s != NULL && strcmp(s, "virtual") == 0)
+		req->virtual_mode = 1;
+	else if (s != NULL && strcmp(s, "local") != 0) {
+		strbuf_set_str(why, "unknown transport attribute");
+		return -1;
+	}
 	if (parse_rcpts(m, req, why) < 0) {
 		local_request_free(req);
 		return -1;

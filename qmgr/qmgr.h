@@ -33,6 +33,12 @@ extern long var_max_queue_lifetime;	/* maximal_queue_lifetime */
 extern long var_bounce_queue_lifetime;	/* bounce_queue_lifetime */
 extern long var_local_rcpt_limit;	/* local_destination_recipient_limit */
 extern long var_local_dest_conc_limit;	/* local_destination_concurrency_limit */
+extern char *var_transport_maps;	/* transport_maps = "" */
+extern char *var_default_transport;	/* default_transport = smtp */
+extern char *var_virtual_transport;	/* virtual_transport = virtual */
+extern char *var_relay_transport;	/* relay_transport = relay */
+extern char *var_relay_domains;		/* relay_domains = "" */
+extern char *var_parent_domain_matches;	/* parent_domain_matches_subdomains */
 extern const struct conf_param qmgr_params[];
 
 /* ---- messages (qmgr_active.c) ---- */
@@ -99,8 +105,9 @@ TAILQ_HEAD(qmgr_dest_list, qmgr_dest);
 #define QMGR_DEST_BUCKETS	4096
 
 struct qmgr_transport {
-	const char *name;		/* "local", "smtp" */
+	const char *name;		/* "local", "virtual", "smtp" */
 	const char *unavailable;	/* defer text when there is no agent yet */
+	const char *agent_mode;		/* `transport` attribute of requests, or NULL */
 	long   *rcpt_limit;		/* recipients per request */
 	long   *dest_limit;		/* requests in flight per destination */
 	char	service[64];		/* private/SERVICE socket */
@@ -121,10 +128,33 @@ struct qmgr_dest {
 	TAILQ_ENTRY(qmgr_dest) link;	/* on the transport's ready list */
 };
 
-/* Read $local_transport; fatal when it is not a usable service name. */
+/* Read $local_transport and the other transport parameters, open
+ * transport_maps and the domain lists; fatal on bad configuration. */
 void	qmgr_transport_init(void);
-/* The transport for a recipient, and its next hop (domain or
- * $myhostname) in nexthop.  NULL with why when the address is unusable. */
+
+/* Where one recipient goes (transport(5) and Postfix's address classes). */
+enum qmgr_route_kind {
+	QMGR_ROUTE_DELIVER,		/* a request to tp, nexthop set */
+	QMGR_ROUTE_BOUNCE,		/* fail now: dsn + why (error transport,
+					 * bad address) */
+	QMGR_ROUTE_DEFER,		/* try later: dsn + why (retry transport,
+					 * no agent, table trouble) */
+};
+struct qmgr_route {
+	int	kind;			/* enum qmgr_route_kind */
+	struct qmgr_transport *tp;	/* QMGR_ROUTE_DELIVER */
+	char	dsn[16];		/* BOUNCE / DEFER */
+	const char *relay;		/* for the log: transport name or "none" */
+};
+/* Resolve rcpt: the class default ($local_transport for $mydestination,
+ * $virtual_transport for $virtual_mailbox_domains, $relay_transport for
+ * $relay_domains, else $default_transport), overridden by transport_maps
+ * (address, domain, parent domains, "*").  nexthop receives the next hop
+ * for DELIVER, why the reason for BOUNCE / DEFER. */
+void	qmgr_transport_route(const char *rcpt, struct qmgr_route *rt,
+	    struct strbuf *nexthop, struct strbuf *why);
+/* The old interface: the transport (NULL with why when the recipient is
+ * not delivered by an agent now). */
 struct qmgr_transport *qmgr_transport_resolve(const char *rcpt,
 	    struct strbuf *nexthop, struct strbuf *why);
 /* Iterate over all transports: NULL-terminated. */

@@ -289,7 +289,7 @@ static void
 queue_recipients(struct qmgr_message *m)
 {
 	struct strbuf nexthop, why;
-	struct qmgr_transport *tp;
+	struct qmgr_route rt;
 	size_t i;
 
 	strbuf_init(&nexthop, 1024);
@@ -299,16 +299,14 @@ queue_recipients(struct qmgr_message *m)
 			m->rs[i].state = QR_SKIP;
 			continue;
 		}
-		tp = qmgr_transport_resolve(m->env->rcpts[i].addr, &nexthop, &why);
-		if (tp == NULL)
-			qmgr_active_result(m, i, DELIVER_BOUNCE, "5.1.3", why.data,
-			    "none", NULL);
-		else if (tp->unavailable != NULL)
-			qmgr_active_result(m, i, DELIVER_DEFER, "4.3.0",
-			    tp->unavailable, "none", NULL);
-		else {
+		qmgr_transport_route(m->env->rcpts[i].addr, &rt, &nexthop, &why);
+		if (rt.kind == QMGR_ROUTE_DELIVER) {
 			m->rs[i].state = QR_TODO;
-			qmgr_dispatch_add(m, tp, nexthop.data, i);
+			qmgr_dispatch_add(m, rt.tp, nexthop.data, i);
+		} else {
+			qmgr_active_result(m, i, rt.kind == QMGR_ROUTE_BOUNCE ?
+			    DELIVER_BOUNCE : DELIVER_DEFER, rt.dsn, why.data,
+			    rt.relay, NULL);
 		}
 	}
 	qmgr_dispatch_flush(m);

@@ -229,6 +229,8 @@ qmgr_request_build(const struct qmgr_job *job, struct ipc_msg *req)
 	ipc_put_str(req, IPC_ATTR_QUEUE_FILE, qf);
 	ipc_put_str(req, IPC_ATTR_SENDER, env->sender);
 	ipc_put_str(req, IPC_ATTR_NEXTHOP, job->nexthop);
+	if (job->tp != NULL && job->tp->agent_mode != NULL)
+		ipc_put_str(req, IPC_ATTR_TRANSPORT, job->tp->agent_mode);
 	for (i = 0; i < job->n; i++) {
 		const struct qfile_rcpt *r = &env->rcpts[job->idx[i]];
 

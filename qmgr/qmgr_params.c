@@ -18,6 +18,12 @@ long	var_max_queue_lifetime;
 long	var_bounce_queue_lifetime;
 long	var_local_rcpt_limit;
 long	var_local_dest_conc_limit;
+char   *var_transport_maps;
+char   *var_default_transport;
+char   *var_virtual_transport;
+char   *var_relay_transport;
+char   *var_relay_domains;
+char   *var_parent_domain_matches;
 
 const struct conf_param qmgr_params[] = {
 	/* Most messages the queue manager keeps in the active queue at once. */
@@ -44,5 +50,27 @@ const struct conf_param qmgr_params[] = {
 	/* Parallel deliveries to one local recipient. */
 	{ "local_destination_concurrency_limit", CONF_INT, "2", NULL,
 	    &var_local_dest_conc_limit, 1, 100000, 0 },
+	/* Tables giving transport:nexthop per address or domain (transport(5));
+	 * they override the defaults below. */
+	{ "transport_maps", CONF_STR, "", NULL, &var_transport_maps, 0, 0, 0 },
+	/* Transport for domains that are in no address class below (smtp: still
+	 * deferred, there is no smtp-client yet). */
+	{ "default_transport", CONF_STR, "smtp", NULL, &var_default_transport,
+	    0, 0, 0 },
+	/* Transport for $virtual_mailbox_domains (virtual = the local delivery
+	 * agent in virtual mailbox mode). */
+	{ "virtual_transport", CONF_STR, "virtual", NULL, &var_virtual_transport,
+	    0, 0, 0 },
+	/* Transport for $relay_domains (relay: deferred until smtp-client). */
+	{ "relay_transport", CONF_STR, "relay", NULL, &var_relay_transport,
+	    0, 0, 0 },
+	/* Domains this host relays to ($relay_transport); Postfix 3 default. */
+	{ "relay_domains", CONF_STR, "", NULL, &var_relay_domains, 0, 0, 0 },
+	/* Features where "example.com" also matches its subdomains; elsewhere
+	 * ".example.com" is needed (Postfix's default list). */
+	{ "parent_domain_matches_subdomains", CONF_STR, "debug_peer_list, "
+	    "fast_flush_domains, mynetworks, permit_mx_backup_networks, "
+	    "qmqpd_authorized_clients, relay_domains, smtpd_access_maps", NULL,
+	    &var_parent_domain_matches, 0, 0, 0 },
 	CONF_TABLE_END
 };

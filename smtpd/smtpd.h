@@ -19,6 +19,7 @@ extern long var_smtpd_recipient_limit;
 extern long var_smtpd_data_line_limit;
 extern int var_disable_vrfy_command;
 
+
 extern const struct conf_param smtpd_params[];
 extern const struct smtp_policy smtpd_policy;
 
@@ -31,6 +32,12 @@ void	smtpd_accept(int fd);
 /* The relay and recipient decision for one RCPT address (for tests):
  * SMTP_POLICY_ACCEPT or SMTP_POLICY_REJECT with the reply in `reply`. */
 int	smtpd_check_rcpt_addr(const char *rcpt, int relay_ok,
+	    struct strbuf *reply);
+
+/* Virtual mailbox domains (smtpd_vmailbox.c): -1 when the domain is not
+ * one; else SMTP_POLICY_ACCEPT, or SMTP_POLICY_REJECT with reply (550 for
+ * an address not in virtual_mailbox_maps, 451 for a table in trouble). */
+int	smtpd_vmailbox_check(const char *rcpt, const char *domain,
 	    struct strbuf *reply);
 
 #endif

@@ -13,6 +13,9 @@ long	var_smtpd_hard_error_limit;
 long	var_smtpd_recipient_limit;
 long	var_smtpd_data_line_limit;
 int	var_disable_vrfy_command;
+/* cleanup's parameters too (cleanup_params.c): same names and defaults;
+ * the variables differ because `tegami` links both tables. */
+/* Also qmgr's and local's (virtual mailboxes): same names and defaults. */
 
 const struct conf_param smtpd_params[] = {
 	/* Name of the mail system in the Received: header and the greeting. */

@@ -8,6 +8,11 @@
  * $local_recipient_maps (found in any of its tables, e.g. passwd and
  * $alias_maps, whole or without the extension) and, with an
  * $instance_mailbox_base, must be usable as a mailbox directory name.
+ * Virtual aliases (virtual(5)): a domain in $virtual_alias_domains is
+ * accepted from any client, and its addresses must be in
+ * $virtual_alias_maps ("550 5.1.1 ... User unknown in virtual alias
+ * table"); a local address found there is accepted too.  A table in
+ * trouble answers 451 4.3.0 (never accept or refuse on a guess).
  * Bad configuration is fatal at start-up; client input only gets replies.
  */
 #include <ctype.h>
@@ -19,6 +24,7 @@
 #include "addr.h"
 #include "cidr.h"
 #include "conf.h"
+#include "domlist.h"
 #include "log.h"
 #include "mail_params.h"
 #include "map.h"
@@ -166,17 +172,108 @@ smtpd_local_known(const char *local)
 	return (smtpd_local_in_maps(user));
 }
 
+enum smtpd_va { SV_NONE, SV_ACCEPT, SV_REJECT };
+
+/* The virtual alias tables, (re)opened when their values change. */
+static void
+smtpd_virtual_open(struct maplist **maps, struct domlist **doms)
+{
+	static struct maplist *vmaps;
+	static struct domlist *vdoms;
+	static char *maps_value, *doms_value;
+	const char *mv = var_virtual_alias_maps ?
+	    var_virtual_alias_maps : "";
+	const char *dv = var_virtual_alias_domains ?
+	    var_virtual_alias_domains : "";
+	struct strbuf err;
+
+	strbuf_init(&err, 1024);
+	if (maps_value == NULL || strcmp(maps_value, mv) != 0) {
+		maplist_close(vmaps);
+		free(maps_value);
+		maps_value = xstrdup(mv);
+		vmaps = NULL;
+		if (mv[strspn(mv, " \t,")] != '\0' &&
+		    (vmaps = maplist_open(mv, MAP_F_FOLD_KEY, &err)) == NULL)
+			log_warn("virtual_alias_maps: %s", err.data);
+	}
+	if (doms_value == NULL || strcmp(doms_value, dv) != 0) {
+		domlist_free(vdoms);
+		free(doms_value);
+		doms_value = xstrdup(dv);
+		if ((vdoms = domlist_open(dv, &err)) == NULL)
+			log_warn("virtual_alias_domains: %s", err.data);
+	}
+	strbuf_release(&err);
+	*maps = vmaps;
+	*doms = vdoms;
+}
+
+/* Virtual alias domains and addresses (see the top of this file). */
+static enum smtpd_va
+smtpd_virtual_check(const char *rcpt, const char *domain, int local,
+    struct strbuf *reply)
+{
+	struct maplist *maps;
+	struct domlist *doms;
+	struct strbuf value, why;
+	enum map_result rd = MAP_NOTFOUND, ra = MAP_NOTFOUND;
+	enum smtpd_va ret = SV_NONE;
+	int broken;
+
+	smtpd_virtual_open(&maps, &doms);
+	broken = maps == NULL && var_virtual_alias_maps != NULL &&
+	    var_virtual_alias_maps[strspn(var_virtual_alias_maps,
+	    " \t,")] != '\0';
+	strbuf_init(&value, 65536);
+	strbuf_init(&why, 1024);
+	/* A domain list that did not open: any domain may be one of them. */
+	rd = doms != NULL ? domlist_match(doms, domain, &why) : MAP_RETRY;
+	if (rd == MAP_FOUND || local) {
+		if (maps != NULL)
+			ra = maplist_lookup_addr(maps, rcpt, var_recipient_delimiter,
+			    local, &value, NULL, &why);
+		if (ra == MAP_FOUND)
+			ret = SV_ACCEPT;
+		else if (ra == MAP_RETRY || broken)
+			rd = MAP_RETRY;
+		else if (rd == MAP_FOUND) {
+			strbuf_set_printf(reply, "550 5.1.1 <%s>: Recipient address "
+			    "rejected: User unknown in virtual alias table", rcpt);
+			ret = SV_REJECT;
+		}
+	}
+	if (rd == MAP_RETRY && ret != SV_ACCEPT) {
+		log_warn("virtual alias lookup of %s: %s", rcpt, why.len ?
+		    why.data : "table unavailable");
+		strbuf_set_printf(reply, "451 4.3.0 <%s>: Recipient address "
+		    "rejected: Temporary lookup failure", rcpt);
+		ret = SV_REJECT;
+	}
+	strbuf_release(&value);
+	strbuf_release(&why);
+	return (ret);
+}
+
 int
 smtpd_check_rcpt_addr(const char *rcpt, int relay_ok, struct strbuf *reply)
 {
 	struct strbuf local, domain;
-	int	ret = SMTP_POLICY_ACCEPT;
+	int	ret = SMTP_POLICY_ACCEPT, vm;
+	enum smtpd_va va = SV_NONE;
 
 	strbuf_init(&local, ADDR_PATH_MAX);
 	strbuf_init(&domain, ADDR_PATH_MAX);
 	if (addr_split(rcpt, &local, &domain) < 0) {
 		strbuf_set_printf(reply, "501 5.1.3 Bad recipient address syntax");
 		ret = SMTP_POLICY_REJECT;
+	} else if (domain.len > 0 && (va = smtpd_virtual_check(rcpt, domain.data,
+	    mail_params_is_local_domain(domain.data), reply)) != SV_NONE) {
+		if (va == SV_REJECT)
+			ret = SMTP_POLICY_REJECT;
+	} else if (domain.len > 0 && (vm = smtpd_vmailbox_check(rcpt,
+	    domain.data, reply)) >= 0) {
+		ret = vm;	/* virtual mailbox domain (smtpd_vmailbox.c) */
 	} else if (domain.len > 0 && !mail_params_is_local_domain(domain.data)) {
 		if (!relay_ok) {
 			strbuf_set_printf(reply, "554 5.7.1 <%s>: Relay access denied",
