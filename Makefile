@@ -107,7 +107,7 @@ $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 $(BUILD)/bin/postmap $(BUILD)/bin/postalias: $(BUILD)/bin/tegami
 	ln -sf tegami $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBDMN) $(LIBTEGAMI)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIBDMN) $(LIBTEGAMI)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(LIBDMN) $(LIBTEGAMI) $(LDLIBS) -lcmocka
 

@@ -22,6 +22,7 @@
 #include "ipc_names.h"
 #include "mail_params.h"
 #include "qfile.h"
+#include "test_util.h"
 
 static char qdir[] = "/tmp/test_cleanup_checks.XXXXXX";
 static char hpath[600], bpath[600];
@@ -61,15 +62,9 @@ write_file(const char *path, const char *text)
 static int
 setup(void **state)
 {
-	struct strbuf err;
-
 	(void)state;
-	if (mkdtemp(qdir) == NULL)
+	if (test_queue_make(qdir) < 0)
 		return -1;
-	strbuf_init(&err, 1024);
-	if (qfile_make_dirs(qdir, &err) < 0)
-		return -1;
-	strbuf_release(&err);
 	snprintf(hpath, sizeof(hpath), "%s/header_checks", qdir);
 	snprintf(bpath, sizeof(bpath), "%s/body_checks", qdir);
 	snprintf(hspec, sizeof(hspec), "pcre:%s", hpath);

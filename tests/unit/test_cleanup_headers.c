@@ -25,21 +25,16 @@
 #include "ipc_names.h"
 #include "mail_params.h"
 #include "qfile.h"
+#include "test_util.h"
 
 static char qdir[] = "/tmp/test_cleanup.XXXXXX";
 
 static int
 setup(void **state)
 {
-	struct strbuf err;
-
 	(void)state;
-	if (mkdtemp(qdir) == NULL)
+	if (test_queue_make(qdir) < 0)
 		return -1;
-	strbuf_init(&err, 1024);
-	if (qfile_make_dirs(qdir, &err) < 0)
-		return -1;
-	strbuf_release(&err);
 	var_queue_dir = qdir;
 	var_myorigin = "origin.test";
 	var_myhostname = "host.test";

@@ -24,6 +24,7 @@
 #include "ipc_names.h"
 #include "mail_params.h"
 #include "qfile.h"
+#include "test_util.h"
 
 static char qdir[] = "/tmp/test_cleanup_rewrite.XXXXXX";
 static char scanon[700], rcanon[700], canon[700], virt[700];
@@ -65,15 +66,9 @@ reset_params(void)
 static int
 setup(void **state)
 {
-	struct strbuf err;
-
 	(void)state;
-	if (mkdtemp(qdir) == NULL)
+	if (test_queue_make(qdir) < 0)
 		return -1;
-	strbuf_init(&err, 1024);
-	if (qfile_make_dirs(qdir, &err) < 0)
-		return -1;
-	strbuf_release(&err);
 	write_table(scanon, sizeof(scanon), "sender_canonical",
 	    "alice@old.test   alice@new.test\n"
 	    "@olddom.test     @newdom.test\n");
