@@ -10,6 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -48,6 +50,57 @@ map_type_find(const char *type)
 		if (strcmp(map_types[i].name, type) == 0)
 			return &map_types[i];
 	return NULL;
+}
+
+int
+map_tmp_create(const char *tmp, struct stat *created, struct strbuf *err)
+{
+	int fd;
+
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, created) < 0) {
+		strbuf_set_printf(err, "create %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+map_tmp_finish(const char *tmp, const struct stat *created, uid_t uid,
+    gid_t gid, struct strbuf *err)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if ((fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0) {
+		strbuf_set_printf(err, "open %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Someone swapped the file (a hard link to another file, or a new
+	 * one): do not touch it, and do not install it. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || (created != NULL &&
+	    (st.st_dev != created->st_dev || st.st_ino != created->st_ino))) {
+		strbuf_set_printf(err, "%s was replaced while it was built", tmp);
+		close(fd);
+		return -1;
+	}
+	if (getuid() == 0 && uid != (uid_t)-1 && fchown(fd, uid, gid) < 0) {
+		strbuf_set_printf(err, "chown %s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && fsync(fd) < 0) {
+		strbuf_set_printf(err, "fsync %s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }
 
 void

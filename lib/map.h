@@ -26,6 +26,9 @@ enum map_result {
 };
 
 /* Open flags. */
+#define MAP_F_NO_REGSUB	0x02	/* refuse tables whose results use $n
+				 * substitution (alias and mailbox tables:
+				 * Postfix's "paranoid" flag) */
 #define MAP_F_FOLD_KEY	0x01	/* lower-case keys before lookup (the default
 				 * for every table but pcre:, as Postfix) */
 

@@ -254,7 +254,7 @@ map_db_create(const char *type, const char *name, const struct map_kv *kv,
 	char *path = db_path(name, ".db"), *tmp;
 	DB_ENV *env;
 	DB *db;
-	int ret, fd, rc = -1;
+	int ret, rc = -1;
 
 	tmp = xmalloc(strlen(path) + 32);
 	sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
@@ -280,13 +280,10 @@ map_db_create(const char *type, const char *name, const struct map_kv *kv,
 		rc = -1;
 	}
 	env->close(env, 0);
-	if (rc == 0 && (fd = open(tmp, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (getuid() == 0 && src_uid != (uid_t)-1)
-			(void)fchown(fd, src_uid, src_gid);
-		if (fsync(fd) < 0)
-			rc = -1;
-		close(fd);
-	}
+	/* DB_EXCL created tmp with O_EXCL (no planted link is followed);
+	 * check it is still that lone file before giving it away. */
+	if (rc == 0 && map_tmp_finish(tmp, NULL, src_uid, src_gid, err) < 0)
+		rc = -1;
 	if (rc == 0 && rename(tmp, path) < 0) {
 		strbuf_set_printf(err, "rename %s to %s: %s", tmp, path,
 		    strerror(errno));

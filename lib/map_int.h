@@ -13,6 +13,7 @@
 #ifndef TEGAMI_MAP_INT_H
 #define TEGAMI_MAP_INT_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include "map.h"
@@ -68,6 +69,17 @@ void	map_fold(char *s);
 /* Set sb to a stored key or value, without the trailing NUL that Postfix's
  * databases keep (hash:, btree:, lmdb:). */
 void	map_set_stored(struct strbuf *sb, const void *data, size_t n);
+
+/* Safe temporary files for table builds, which root may run in a
+ * directory another user can write.  map_tmp_create makes TMP with
+ * O_EXCL|O_NOFOLLOW (never through a planted link) and records its
+ * identity.  map_tmp_finish re-opens TMP without following links, checks
+ * it is a regular file with one link (and, given `created`, the same
+ * file), hands it to uid/gid when root (uid -1: keep) and fsyncs it.
+ * 0 / -1 with err. */
+int	map_tmp_create(const char *tmp, struct stat *created, struct strbuf *err);
+int	map_tmp_finish(const char *tmp, const struct stat *created, uid_t uid,
+	    gid_t gid, struct strbuf *err);
 
 /* Each type's open function. `name` is m->name. */
 int	map_hash_open(struct map *m, struct strbuf *err);	/* hash: btree: */

@@ -218,24 +218,25 @@ map_lmdb_create(const char *name, const struct map_kv *kv, size_t n,
 	char *path = lmdb_path(name), *tmp;
 	size_t i, bytes = 0;
 	MDB_env *env;
-	int rc = -1, fd;
+	struct stat created;
+	int rc = -1;
 
 	for (i = 0; i < n; i++)
 		bytes += strlen(kv[i].key) + strlen(kv[i].value) + 64;
 	tmp = xmalloc(strlen(path) + 32);
 	sprintf(tmp, "%s.tmp%ld", path, (long)getpid());
-	(void)unlink(tmp);
+	/* LMDB opens its file with O_CREAT but not O_EXCL: create it
+	 * ourselves first, so a link planted at the name is never followed. */
+	if (map_tmp_create(tmp, &created, err) < 0)
+		goto out;
 	if (lmdb_env_open(tmp, 0, 4 * bytes + 16 * 1024 * 1024, &env, err) < 0)
 		goto out;
 	rc = lmdb_fill(env, name, kv, n, err);
 	if (rc == 0 && mdb_env_sync(env, 1) != 0)
 		rc = -1;
 	mdb_env_close(env);
-	if (rc == 0 && getuid() == 0 && src_uid != (uid_t)-1 &&
-	    (fd = open(tmp, O_RDONLY | O_CLOEXEC)) >= 0) {
-		(void)fchown(fd, src_uid, src_gid);
-		close(fd);
-	}
+	if (rc == 0 && map_tmp_finish(tmp, &created, src_uid, src_gid, err) < 0)
+		rc = -1;
 	if (rc == 0 && rename(tmp, path) < 0) {
 		strbuf_set_printf(err, "rename %s to %s: %s", tmp, path,
 		    strerror(errno));

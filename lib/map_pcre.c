@@ -358,37 +358,63 @@ fail:
 	return -1;
 }
 
-/* Expand $n in a result from the last match of subject. */
-static void
+/* Expand $n in a result from the last match of subject.  -1 when the
+ * result would pass PCRE_VALUE_MAX (many $n of a long key): never an
+ * unbounded allocation, never a silently shortened value. */
+static int
 expand_result(struct map_pcre_table *t, const char *res, const char *subject,
     int rc, struct strbuf *value)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
 	const char *p;
-	int n;
+	size_t n;
+	int r = 0;
 
 	strbuf_reset(value);
-	for (p = res; *p; p++) {
+	for (p = res; *p && r == 0; p++) {
+		if (value->len >= PCRE_VALUE_MAX)
+			return -1;
 		if (*p != '$') {
-			(void)strbuf_append_char(value, *p);
+			r = strbuf_append_char(value, *p);
 			continue;
 		}
 		p++;
 		if (*p == '$') {
-			(void)strbuf_append_char(value, '$');
+			r = strbuf_append_char(value, '$');
 			continue;
 		}
 		if (*p == '{' || *p == '(')
 			p++;
-		for (n = 0; isdigit((unsigned char)*p); p++)
-			n = n * 10 + (*p - '0');
+		for (n = 0; isdigit((unsigned char)*p) && n < 100; p++)
+			n = n * 10 + (size_t)(*p - '0');
 		if (*p != '}' && *p != ')')
 			p--;
 		/* An unset group expands to nothing. */
-		if (n < rc && ov[2 * n] != PCRE2_UNSET)
-			(void)strbuf_append(value, subject + ov[2 * n],
+		if (n < (size_t)rc && ov[2 * n] != PCRE2_UNSET) {
+			if (value->len + (ov[2 * n + 1] - ov[2 * n]) > PCRE_VALUE_MAX)
+				return -1;
+			r = strbuf_append(value, subject + ov[2 * n],
 			    ov[2 * n + 1] - ov[2 * n]);
+		}
 	}
+	return r < 0 || value->len > PCRE_VALUE_MAX ? -1 : 0;
+}
+
+/* Does a result use $n substitution? */
+static int
+uses_substitution(const char *res)
+{
+	const char *p;
+
+	for (p = res; (p = strchr(p, '$')) != NULL; p++) {
+		if (p[1] == '$') {
+			p++;
+			continue;
+		}
+		if (isdigit((unsigned char)p[1]) || p[1] == '{' || p[1] == '(')
+			return 1;
+	}
+	return 0;
 }
 
 /* 1 match, 0 no match (including a match that hit a limit). */
@@ -437,7 +463,12 @@ map_pcre_table_lookup(struct map_pcre_table *t, const char *key,
 			if (rule_match(t, r, key, klen, &rc)) {
 				if (r->negate)
 					rc = 0;
-				expand_result(t, r->result, key, rc, value);
+				if (expand_result(t, r->result, key, rc, value) < 0) {
+					log_warn("%s, line %d: result longer than %d "
+					    "bytes after substitution", t->file,
+					    r->lineno, PCRE_VALUE_MAX);
+					return MAP_RETRY;
+				}
 				return MAP_FOUND;
 			}
 			i++;
@@ -453,8 +484,12 @@ static enum map_result
 pcre_lookup(struct map *m, const char *key, struct strbuf *value,
     struct strbuf *why)
 {
-	(void)why;
-	return map_pcre_table_lookup(m->priv, key, value);
+	enum map_result r = map_pcre_table_lookup(m->priv, key, value);
+
+	if (r == MAP_RETRY)
+		strbuf_set_printf(why, "%s: result too long after substitution",
+		    m->name);
+	return r;
 }
 
 static void
@@ -506,6 +541,22 @@ map_pcre_open(struct map *m, struct strbuf *err)
 	free(text);
 	if (rc < 0)
 		return -1;
+	/* Tables whose results become alias members, mailbox paths or ids
+	 * must not splice client text into results (Postfix's paranoid
+	 * flag): a quoted local part could inject a |command member. */
+	if (m->flags & MAP_F_NO_REGSUB) {
+		size_t i;
+
+		for (i = 0; i < t->nrule; i++)
+			if (t->rules[i].kind == R_MATCH &&
+			    uses_substitution(t->rules[i].result)) {
+				strbuf_set_printf(err, "%s, line %d: $n substitution "
+				    "is not allowed in this table", m->name,
+				    t->rules[i].lineno);
+				map_pcre_table_free(t);
+				return -1;
+			}
+	}
 	m->priv = t;
 	m->lookup = pcre_lookup;
 	m->close = pcre_close;

@@ -220,6 +220,92 @@ test_open(void **state)
 	strbuf_release(&why);
 }
 
+/* Open a pcre: file with the given text and flags through map_pcre_open. */
+static int
+open_text(struct map *m, char *path, const char *text, int flags,
+    struct strbuf *err)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	memset(m, 0, sizeof(*m));
+	m->name = path;
+	m->flags = flags;
+	return map_pcre_open(m, err);
+}
+
+/* MAP_F_NO_REGSUB (alias and mailbox tables): a result that splices the
+ * client's text in is refused, so a quoted local part such as
+ * "x,|cmd;x-list" cannot become an alias member. $$ is not substitution. */
+static void
+test_no_regsub(void **state)
+{
+	char path[] = "/tmp/test_map_pcre.XXXXXX";
+	struct strbuf err, val, why;
+	struct map m;
+
+	(void)state;
+	strbuf_init(&err, 1024);
+	strbuf_init(&val, 1024);
+	strbuf_init(&why, 1024);
+	assert_int_equal(open_text(&m, path, "/^owner-/ postmaster\n"
+	    "/^(.*)-list$/ ${1}-owner\n", MAP_F_NO_REGSUB, &err), -1);
+	assert_non_null(strstr(err.data, ", line 2: $n substitution"));
+	unlink(path);
+	strcpy(path, "/tmp/test_map_pcre.XXXXXX");
+	assert_int_equal(open_text(&m, path, "/^(.*)-list$/ cost$$5\n",
+	    MAP_F_NO_REGSUB, &err), 0);
+	assert_int_equal(m.lookup(&m, "a-list", &val, &why), MAP_FOUND);
+	assert_string_equal(val.data, "cost$5");
+	m.close(&m);
+	unlink(path);
+	/* Without the flag the same table substitutes. */
+	strcpy(path, "/tmp/test_map_pcre.XXXXXX");
+	assert_int_equal(open_text(&m, path, "/^(.*)-list$/ $1-owner\n", 0,
+	    &err), 0);
+	assert_int_equal(m.lookup(&m, "a-list", &val, &why), MAP_FOUND);
+	assert_string_equal(val.data, "a-owner");
+	m.close(&m);
+	unlink(path);
+	strbuf_release(&err);
+	strbuf_release(&val);
+	strbuf_release(&why);
+}
+
+/* Many $1 of a long key: bounded, and an answer of "retry", never a
+ * silently shortened value. */
+static void
+test_result_limit(void **state)
+{
+	char path[] = "/tmp/test_map_pcre.XXXXXX";
+	struct strbuf err, val, why;
+	char *key;
+	struct map m;
+
+	(void)state;
+	strbuf_init(&err, 1024);
+	strbuf_init(&val, STRBUF_NOLIMIT);
+	strbuf_init(&why, 1024);
+	assert_int_equal(open_text(&m, path,
+	    "/^(.*)$/ $1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1\n", 0, &err), 0);
+	key = malloc(8001);
+	memset(key, 'k', 8000);
+	key[8000] = '\0';
+	assert_int_equal(m.lookup(&m, key, &val, &why), MAP_RETRY);
+	assert_non_null(strstr(why.data, "too long"));
+	key[100] = '\0';
+	assert_int_equal(m.lookup(&m, key, &val, &why), MAP_FOUND);
+	assert_int_equal(val.len, 1600);
+	free(key);
+	m.close(&m);
+	unlink(path);
+	strbuf_release(&err);
+	strbuf_release(&val);
+	strbuf_release(&why);
+}
+
 int
 main(void)
 {
@@ -228,6 +314,8 @@ main(void)
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_no_regsub),
+		cmocka_unit_test(test_result_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
