@@ -60,11 +60,14 @@ smtpd_vmailbox_check(const char *rcpt, const char *domain, struct strbuf *reply)
 	int ret = -1;
 
 	vmailbox_open();
-	if (vm_domains == NULL || domlist_empty(vm_domains))
+	if (vm_domains != NULL && domlist_empty(vm_domains))
 		return -1;
 	strbuf_init(&value, 65536);
 	strbuf_init(&why, 1024);
-	r = domlist_match(vm_domains, domain, &why);
+	/* A domain list that cannot be opened may name this domain: answer
+	 * "try again", never "relay access denied". */
+	r = vm_domains == NULL ? MAP_RETRY :
+	    domlist_match(vm_domains, domain, &why);
 	if (r == MAP_FOUND) {
 		r = vm_broken ? MAP_RETRY : maplist_lookup_addr(vm_maps, rcpt,
 		    var_recipient_delimiter, 0, &value, NULL, &why);
