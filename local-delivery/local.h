@@ -172,9 +172,11 @@ enum map_result local_alias_lookup(const char *key, struct strbuf *value,
  * none, -1 (defer; why names the file) when it is unsafe or unreadable. */
 int	local_forward_read(const char *path, uid_t uid, struct strbuf *value,
 	    struct strbuf *why);
-/* Read an :include: file, which must be owned by root or by owner (the
- * alias file owner) and not be group/world-writable.  *file_owner receives
- * its owner. 0, or -1 with why. */
+/* Read an :include: file, which must be owned by owner (the owner of the
+ * expansion context: the alias table owner or the .forward's user), or by
+ * root only when owner is root itself, and not be group/world-writable.
+ * The caller opens it with the context's privileges (never as root for a
+ * user's context).  *file_owner receives its owner. 0, or -1 with why. */
 int	local_include_read(const char *path, uid_t owner, struct strbuf *value,
 	    uid_t *file_owner, gid_t *file_group, struct strbuf *why);
 
@@ -201,6 +203,8 @@ struct local_target {
 	char   *via;		/* the local part it was expanded from */
 	uid_t	uid;		/* privileges for files and commands */
 	gid_t	gid;
+	int	cls;		/* LOCAL_CLASS_* of the text it came from; 0 for
+				 * the recipient itself */
 };
 
 struct local_expansion {
@@ -216,8 +220,13 @@ struct local_expand_ops {
 	/* 1 value found (with the owner ids), 0 no .forward, -1 defer */
 	int	(*forward)(void *ctx, const char *user, struct strbuf *value,
 		    uid_t *uid, gid_t *gid, struct strbuf *why);
-	int	(*include)(void *ctx, const char *path, uid_t owner,
-		    struct strbuf *value, uid_t *uid, gid_t *gid, struct strbuf *why);
+	/* Read an :include: file for a context owned by owner (0: root's,
+	 * i.e. a root-owned alias table), opening and reading it with the
+	 * context's privileges uid/gid (default_privs for root's context).
+	 * 0 with the file's owner ids, or -1 (defer) with why. */
+	int	(*include)(void *ctx, const char *path, uid_t owner, uid_t uid,
+		    gid_t gid, struct strbuf *value, uid_t *file_uid,
+		    gid_t *file_gid, struct strbuf *why);
 	int	(*is_local_domain)(const char *domain);
 	/* uid/gid for file and command deliveries made for root */
 	uid_t	default_uid;

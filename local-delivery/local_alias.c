@@ -218,7 +218,11 @@ tables_open(struct strbuf *why)
 		return 0;
 	tables = xcalloc(n ? n : 1, sizeof(*tables));
 	for (i = 0; i < n; i++) {
-		struct map *m = map_open(list[i], MAP_F_FOLD_KEY, why);
+		/* No $n substitution: a pcre: rule must never copy (remote)
+		 * text of the address into an alias value, where it could
+		 * become a |command or /file member (Postfix's paranoid flag). */
+		struct map *m = map_open(list[i], MAP_F_FOLD_KEY | MAP_F_NO_REGSUB,
+		    why);
 
 		if (m == NULL) {
 			strbuf_set_printf(why, "alias_maps: %s", list[i]);
@@ -240,12 +244,37 @@ local_alias_lookup(const char *key, struct strbuf *value, uid_t *owner,
 {
 	size_t i;
 	enum map_result r;
-	struct stat st;
+	struct stat st, st2;
+	int have, tries;
 
 	if (tables_open(why) < 0)
 		return MAP_RETRY;
 	for (i = 0; i < ntables; i++) {
-		r = map_lookup(tables[i].map, key, value, why);
+		/*
+		 * The owner is that of the table file as it was when it
+		 * answered: stat it just before and just after the lookup and
+		 * accept the answer only when the file stayed the same (a
+		 * table replaced in between is looked up again).  What remains
+		 * is the race of a file replaced and put back while map.c
+		 * reads it; replacing the file needs write access to its
+		 * directory (root's, for /etc/aliases) anyway.
+		 */
+		for (tries = 0;; tries++) {
+			have = tables[i].path[0] && stat(tables[i].path, &st) == 0;
+			r = map_lookup(tables[i].map, key, value, why);
+			if (r != MAP_FOUND || !tables[i].path[0])
+				break;
+			if (have && stat(tables[i].path, &st2) == 0 &&
+			    st.st_dev == st2.st_dev && st.st_ino == st2.st_ino &&
+			    st.st_uid == st2.st_uid && st.st_gid == st2.st_gid &&
+			    st.st_mtime == st2.st_mtime)
+				break;
+			if (tries >= 2) {
+				strbuf_set_printf(why, "%s changed during the lookup",
+				    tables[i].path);
+				return MAP_RETRY;
+			}
+		}
 		if (r == MAP_NOTFOUND)
 			continue;
 		if (r == MAP_RETRY) {
@@ -264,7 +293,7 @@ local_alias_lookup(const char *key, struct strbuf *value, uid_t *owner,
 		/* The owner of the table file; root when there is none. */
 		*owner = 0;
 		*group = 0;
-		if (tables[i].path[0] && stat(tables[i].path, &st) == 0) {
+		if (tables[i].path[0]) {
 			*owner = st.st_uid;
 			*group = st.st_gid;
 		}

@@ -247,12 +247,31 @@ delivered_to_seen(const struct local_msg *msg, const char *rcpt, struct strbuf *
 
 static void
 deliver_mailbox(const struct local_msg *msg, const char *user, const char *rcpt,
-    struct local_result *res)
+    int cls, struct local_result *res)
 {
 	struct local_mailbox mb;
 
-	if (local_resolve(user, &mb, res) < 0)
+	if (local_resolve(user, &mb, res) < 0) {
+		/* A name read from a user's .forward or an :include: file is
+		 * not echoed into the DSN (it could be any line of any file
+		 * the file's owner can read); the log has the detail. */
+		if (cls == LOCAL_CLASS_INCLUDE || cls == LOCAL_CLASS_FORWARD) {
+			const char *where = cls == LOCAL_CLASS_INCLUDE ?
+			    ":include: file" : "~/.forward file";
+			char dsn[sizeof(res->dsn)];
+
+			log_warn("%s: to=<%s>: %s: %s", msg->env->id, rcpt, where,
+			    res->text.data);
+			strlcpy(dsn, res->dsn, sizeof(dsn));
+			if (strcmp(dsn, "5.1.1") == 0)
+				local_result_set(res, res->result, dsn,
+				    "unknown user in %s", where);
+			else
+				local_result_set(res, res->result, dsn,
+				    "cannot resolve a user named in %s", where);
+		}
 		return;
+	}
 	if (mb.kind == LOCAL_MAILDIR)
 		local_maildir_deliver(msg, &mb, rcpt, res);
 	else
@@ -331,7 +350,7 @@ local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
 		local_result_set(&one, DELIVER_DEFER, "4.3.0", "internal error");
 		switch (t->kind) {
 		case LOCAL_T_MAILBOX:
-			deliver_mailbox(msg, t->value, rcpt, &one);
+			deliver_mailbox(msg, t->value, rcpt, t->cls, &one);
 			break;
 		case LOCAL_T_FILE:
 			local_file_deliver(msg, t, rcpt, &one);
@@ -345,7 +364,7 @@ local_deliver_rcpt(const struct local_msg *msg, const char *rcpt,
 			continue;
 		}
 		/* Which member of a fan-out failed (the result has one text). */
-		if (one.result != DELIVER_OK && x.n > 1)
+		if (one.result != DELIVER_OK && x.n > 1 && t->cls == 0)
 			log_warn("%s: to=<%s>: %s: %s", msg->env->id, rcpt, t->value,
 			    one.text.data);
 		merge_result(res, &one);

@@ -84,7 +84,8 @@ lower(char *s)
 }
 
 static int
-add_target(struct xctx *x, int kind, const char *value, uid_t uid, gid_t gid)
+add_target(struct xctx *x, int kind, const char *value, uid_t uid, gid_t gid,
+    int cls)
 {
 	struct local_expansion *o = x->out;
 	struct local_target *t;
@@ -107,19 +108,23 @@ add_target(struct xctx *x, int kind, const char *value, uid_t uid, gid_t gid)
 	t->via = xstrdup(x->nchain ? x->chain[x->nchain - 1] : value);
 	t->uid = uid;
 	t->gid = gid;
+	t->cls = cls;
 	return 0;
 }
 
-static int expand_local(struct xctx *x, const char *lp, int depth);
+static int expand_local(struct xctx *x, const char *lp, int depth, int cls);
 
-/* Privileges for a file or command of a table owned by uid. */
+/* Privileges for a file or command of a table owned by uid:gid.  Root
+ * never runs them: uid 0 gets default_privs, and so does group 0 (a table
+ * owned by someuser:root must not give its commands gid 0). */
 static void
 fix_privs(const struct xctx *x, uid_t *uid, gid_t *gid)
 {
 	if (*uid == 0) {
 		*uid = x->ops->default_uid;
 		*gid = x->ops->default_gid;
-	}
+	} else if (*gid == 0)
+		*gid = x->ops->default_gid;
 }
 
 static int
@@ -128,6 +133,8 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 {
 	struct local_alias_list l;
 	struct strbuf err, sub;
+	uid_t ouid = uid;		/* the context's owner, before fix_privs */
+	gid_t ogid = gid;
 	size_t i;
 	int rc = 0;
 
@@ -146,7 +153,7 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 		switch (it->kind) {
 		case LOCAL_A_MAILBOX:
 			lower(it->value);
-			rc = add_target(x, LOCAL_T_MAILBOX, it->value, 0, 0);
+			rc = add_target(x, LOCAL_T_MAILBOX, it->value, 0, 0, cls);
 			break;
 		case LOCAL_A_FILE:
 			if (!(x->ops->allow_files & cls)) {
@@ -154,7 +161,7 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 				    "mail to file is restricted (%s)", what);
 				rc = -1;
 			} else
-				rc = add_target(x, LOCAL_T_FILE, it->value, uid, gid);
+				rc = add_target(x, LOCAL_T_FILE, it->value, uid, gid, cls);
 			break;
 		case LOCAL_A_COMMAND:
 			if (!(x->ops->allow_commands & cls)) {
@@ -162,7 +169,8 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 				    "mail to command is restricted (%s)", what);
 				rc = -1;
 			} else
-				rc = add_target(x, LOCAL_T_COMMAND, it->value, uid, gid);
+				rc = add_target(x, LOCAL_T_COMMAND, it->value, uid, gid,
+				    cls);
 			break;
 		case LOCAL_A_INCLUDE: {
 			uid_t fu = 0;
@@ -175,19 +183,23 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 				rc = -1;
 				break;
 			}
-			if (x->ops->include(x->ctx, it->value, uid == x->ops->default_uid ?
-			    0 : uid, &sub, &fu, &fg, &err) < 0) {
+			/* Read with the privileges of the current context (the
+			 * .forward's user, the alias table owner, default_privs
+			 * for root's), as Postfix does: naming a file is no way to
+			 * have root read it. */
+			if (x->ops->include(x->ctx, it->value, ouid, uid, gid, &sub,
+			    &fu, &fg, &err) < 0) {
 				local_result_set(x->res, DELIVER_DEFER, "4.3.0", "%s",
 				    err.data);
 				rc = -1;
 				break;
 			}
-			if (fu == 0) {
-				fu = uid;
-				fg = gid;
-			}
-			rc = expand_value(x, sub.data, sub.len, LOCAL_CLASS_INCLUDE, fu,
-			    fg, depth + 1, it->value);
+			/* The file belongs to the context (or to root in root's
+			 * context): its members keep the context's privileges. */
+			(void)fu;
+			(void)fg;
+			rc = expand_value(x, sub.data, sub.len, LOCAL_CLASS_INCLUDE, ouid,
+			    ogid, depth + 1, it->value);
 			break;
 		}
 		default: {
@@ -196,15 +208,25 @@ expand_value(struct xctx *x, const char *value, size_t len, int cls, uid_t uid,
 			strbuf_init(&lp, LOCAL_ADDR_MAX);
 			strbuf_init(&dom, LOCAL_ADDR_MAX);
 			if (addr_split(it->value, &lp, &dom) < 0 || lp.len == 0) {
-				local_result_set(x->res, DELIVER_BOUNCE, "5.1.3",
-				    "bad address \"%.100s\" in %s", it->value, what);
+				/* Text of a user's file is not echoed into a DSN. */
+				if (cls == LOCAL_CLASS_ALIAS)
+					local_result_set(x->res, DELIVER_BOUNCE, "5.1.3",
+					    "bad address \"%.100s\" in %s", it->value, what);
+				else {
+					log_warn("bad address \"%.100s\" in %s", it->value,
+					    what);
+					local_result_set(x->res, DELIVER_BOUNCE, "5.1.3",
+					    "bad address syntax in %s", cls ==
+					    LOCAL_CLASS_INCLUDE ? ":include: file" :
+					    "~/.forward file");
+				}
 				rc = -1;
 			} else if (dom.len > 0 && (lower(dom.data),
 			    !x->ops->is_local_domain(dom.data))) {
-				rc = add_target(x, LOCAL_T_FORWARD, it->value, 0, 0);
+				rc = add_target(x, LOCAL_T_FORWARD, it->value, 0, 0, cls);
 			} else {
 				lower(lp.data);
-				rc = expand_local(x, lp.data, depth + 1);
+				rc = expand_local(x, lp.data, depth + 1, cls);
 			}
 			strbuf_release(&lp);
 			strbuf_release(&dom);
@@ -252,7 +274,7 @@ alias_find(struct xctx *x, const char *lp, struct strbuf *value, uid_t *uid,
 }
 
 static int
-expand_local(struct xctx *x, const char *lp, int depth)
+expand_local(struct xctx *x, const char *lp, int depth, int cls)
 {
 	struct strbuf value, why;
 	enum map_result r;
@@ -273,7 +295,7 @@ expand_local(struct xctx *x, const char *lp, int depth)
 			continue;
 		/* "name: name, other": the name's own mailbox. */
 		if (i == x->nchain - 1)
-			return add_target(x, LOCAL_T_MAILBOX, lp, 0, 0);
+			return add_target(x, LOCAL_T_MAILBOX, lp, 0, 0, cls);
 		local_result_set(x->res, DELIVER_BOUNCE, "5.4.6",
 		    "mail forwarding loop for %s (%s expands back to %s)",
 		    x->chain[0], x->chain[x->nchain - 1], lp);
@@ -331,7 +353,7 @@ expand_local(struct xctx *x, const char *lp, int depth)
 			rc = expand_value(x, value.data, value.len, LOCAL_CLASS_FORWARD,
 			    uid, gid, depth, "~/.forward");
 		} else {
-			rc = add_target(x, LOCAL_T_MAILBOX, base, 0, 0);
+			rc = add_target(x, LOCAL_T_MAILBOX, base, 0, 0, cls);
 		}
 		free(base);
 	}
@@ -367,7 +389,7 @@ local_expand(const struct local_expand_ops *ops, void *ctx, const char *rcpt,
 	}
 	x.domain = dom.data;
 	lower(lp.data);
-	rc = expand_local(&x, lp.data, 0);
+	rc = expand_local(&x, lp.data, 0, 0);
 	for (i = 0; i < x.nseen; i++)
 		free(x.seen[i]);
 	free(x.seen);
@@ -425,11 +447,22 @@ sys_forward(void *ctx, const char *user, struct strbuf *value, uid_t *uid,
 }
 
 static int
-sys_include(void *ctx, const char *path, uid_t owner, struct strbuf *value,
-    uid_t *uid, gid_t *gid, struct strbuf *why)
+sys_include(void *ctx, const char *path, uid_t owner, uid_t uid, gid_t gid,
+    struct strbuf *value, uid_t *file_uid, gid_t *file_gid, struct strbuf *why)
 {
+	int rc;
+
 	(void)ctx;
-	return local_include_read(path, owner, value, uid, gid, why);
+	/* Open and read with the context's privileges, like sys_forward. */
+	if (privsep_become(uid, gid) < 0) {
+		strbuf_set_printf(why, ":include: %s: cannot switch to uid %lu: %s",
+		    path, (unsigned long)uid, strerror(errno));
+		return -1;
+	}
+	rc = local_include_read(path, owner, value, file_uid, file_gid, why);
+	if (privsep_restore() < 0)
+		log_fatal_errno("cannot restore root privileges");
+	return rc;
 }
 
 void

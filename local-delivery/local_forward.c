@@ -3,9 +3,11 @@
  *
  * Both are opened without following a final symlink and checked on the
  * open descriptor (no race between check and read): a regular file, not
- * group- or world-writable, owned by the user (.forward) or by root or the
- * alias file owner (:include:).  Anything else is refused with a reason
- * naming the file, and the recipient is deferred, as Postfix does for an
+ * group- or world-writable, owned by the user (.forward) or by the owner
+ * of the context naming it (:include:; root's own files only for a
+ * root-owned alias table).  The caller opens both with the privileges of
+ * that context, never as root for a user.  Anything else is refused with
+ * a reason naming the file, and the recipient is deferred, as Postfix does for an
  * unsafe .forward.  The text read is bounded by LOCAL_FORWARD_MAX.
  * local_forward_send() queues the copy for forwarded (non-local) targets
  * as one new message through cleanup, with a Delivered-To: header.
@@ -61,10 +63,18 @@ read_checked(const char *path, int want_owner, uid_t owner, uid_t *file_owner,
 		close(fd);
 		return -1;
 	}
-	if (want_owner == 2 && st.st_uid != owner && st.st_uid != 0) {
-		strbuf_set_printf(why, "%s is owned by uid %lu, not by root or the"
-		    " alias file owner (uid %lu): refusing to use it", path,
-		    (unsigned long)st.st_uid, (unsigned long)owner);
+	/* A root-owned include file is trusted only in root's own context
+	 * (an alias table owned by root): anybody else naming one must not
+	 * get its contents expanded (and echoed) on their behalf. */
+	if (want_owner == 2 && st.st_uid != owner) {
+		if (owner == 0 || st.st_uid != 0)
+			strbuf_set_printf(why, "%s is owned by uid %lu, not by root or"
+			    " the alias file owner (uid %lu): refusing to use it", path,
+			    (unsigned long)st.st_uid, (unsigned long)owner);
+		else
+			strbuf_set_printf(why, "%s is owned by root, not by the owner"
+			    " (uid %lu) of the file or table naming it: refusing to use"
+			    " it", path, (unsigned long)owner);
 		close(fd);
 		return -1;
 	}

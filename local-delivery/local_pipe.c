@@ -11,7 +11,9 @@
  * output and error are collected (the first LOCAL_PIPE_OUTPUT bytes go
  * into a bounce).  Exit 0 is success, the sysexits codes 71, 74, 75 and 78
  * defer, any other status bounces; a command that runs longer than
- * $command_time_limit is killed with its process group and deferred.
+ * $command_time_limit (until it exits, even after closing its output) is
+ * killed with its process group and deferred.  The child runs with umask
+ * 077.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +96,7 @@ child_run(const struct local_msg *msg, const struct local_target *t,
 			_exit(75);
 	}
 	child_env(msg, rcpt, pw);
+	(void)umask(077);
 	if (chdir(pw && pw->pw_dir ? pw->pw_dir : "/") < 0 && chdir("/") < 0)
 		_exit(75);
 	execl("/bin/sh", "sh", "-c", t->value, (char *)NULL);
@@ -149,6 +153,7 @@ local_pipe_deliver(const struct local_msg *msg, const struct local_target *t,
 {
 	struct strbuf why, output;
 	int in, pfd[2], status = 0, timed_out;
+	time_t deadline;
 	pid_t pid;
 
 	strbuf_init(&why, 4096);
@@ -181,15 +186,32 @@ local_pipe_deliver(const struct local_msg *msg, const struct local_target *t,
 		child_run(msg, t, rcpt, in, pfd[1]);
 	close(in);
 	close(pfd[1]);
-	timed_out = collect(pfd[0], &output,
-	    time(NULL) + (var_command_time_limit > 0 ? var_command_time_limit : 1000)) < 0;
+	deadline = time(NULL) +
+	    (var_command_time_limit > 0 ? var_command_time_limit : 1000);
+	timed_out = collect(pfd[0], &output, deadline) < 0;
 	close(pfd[0]);
+	/* A command that closed its output may still run: the time limit
+	 * holds until it has exited, not only until EOF. */
+	while (!timed_out) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0) {
+			if (time(NULL) >= deadline) {
+				timed_out = 1;
+				break;
+			}
+			(void)poll(NULL, 0, 100);
+		}
+	}
 	if (timed_out) {
 		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (timed_out)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 	clean_output(&output);
 	if (timed_out) {
 		local_result_set(res, DELIVER_DEFER, "4.3.0",

@@ -170,14 +170,16 @@ virtual_open(struct local_virtual *v, struct local_result *res)
 
 	if (!opened) {
 		strbuf_init(&err, 1024);
+		/* No $n substitution into mailbox paths or ids (paranoid). */
 		if ((mailbox = maplist_open(var_virtual_mailbox_maps ?
-		    var_virtual_mailbox_maps : "", MAP_F_FOLD_KEY, &err)) == NULL)
+		    var_virtual_mailbox_maps : "", MAP_F_FOLD_KEY | MAP_F_NO_REGSUB,
+		    &err)) == NULL)
 			log_warn("virtual_mailbox_maps: %s", err.data);
 		else if ((uid = maplist_open(var_virt_uid_maps ? var_virt_uid_maps :
-		    "", MAP_F_FOLD_KEY, &err)) == NULL)
+		    "", MAP_F_FOLD_KEY | MAP_F_NO_REGSUB, &err)) == NULL)
 			log_warn("virtual_uid_maps: %s", err.data);
 		else if ((gid = maplist_open(var_virt_gid_maps ? var_virt_gid_maps :
-		    "", MAP_F_FOLD_KEY, &err)) == NULL)
+		    "", MAP_F_FOLD_KEY | MAP_F_NO_REGSUB, &err)) == NULL)
 			log_warn("virtual_gid_maps: %s", err.data);
 		else
 			opened = 1;

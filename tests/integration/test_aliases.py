@@ -238,3 +238,129 @@ def test_init_instance_aliases_postmaster_to_root(instance):
     [path] = instance.wait_messages("root", 1)
     assert "Subject: pm" in open(path).read()
     assert instance.messages("postmaster") == []
+
+
+def scan_for(root, needle):
+    """Paths of files under root whose content contains needle (bytes)."""
+    hits = []
+    for d, _, files in os.walk(root):
+        for name in files:
+            p = os.path.join(d, name)
+            try:
+                with open(p, "rb") as f:
+                    if needle in f.read():
+                        hits.append(p)
+            except OSError:
+                pass
+    return hits
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root (system users)")
+def test_include_is_not_read_as_root(new_instance):
+    # A user's ~/.forward naming a file only root can read: the include is
+    # opened with the user's privileges, so it cannot be read, the
+    # recipient is deferred, and its text never shows up in a DSN.
+    user = "tegamitest1"
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", user],
+                       check=True)
+    pw = pwd.getpwnam(user)
+    os.makedirs(pw.pw_dir, exist_ok=True)
+    fwd = os.path.join(pw.pw_dir, ".forward")
+    secret_line = b"tegamisecret4711"
+    import tempfile
+    sdir = tempfile.mkdtemp(prefix="tegami-secret.")
+    os.chmod(sdir, 0o700)
+    secret = os.path.join(sdir, "secret")
+    try:
+        with open(secret, "wb") as f:
+            f.write(secret_line + b"\n")
+        os.chmod(secret, 0o644)
+        with open(fwd, "w") as f:
+            f.write(":include:%s\n" % secret)
+        os.chown(fwd, pw.pw_uid, pw.pw_gid)
+        os.chmod(fwd, 0o644)
+        inst = new_instance()
+        nobody = pwd.getpwnam("nobody")
+        out = out_dir(inst, (nobody.pw_uid, nobody.pw_gid))
+        # The sender's mail (any DSN) lands in a file we can inspect.
+        write_aliases(inst, "sender: %s/sender.mbox\n" % out)
+        inst.conf(instance_mailbox_base="", local_recipient_maps="",
+                  home_mailbox="Maildir/")
+        inst.start()
+        inst.sendmail(["-f", "sender@localhost", "%s@localhost" % user], MSG)
+        wait_until(lambda: "status=deferred" in inst.log() or
+                   "status=bounced" in inst.log(), 30, what="a result")
+        if "status=bounced" in inst.log():
+            wait_until(lambda: os.path.exists(os.path.join(out, "sender.mbox")),
+                       30, what="the DSN")
+        assert "status=deferred" in inst.log()
+        assert scan_for(inst.dir, secret_line) == []
+        assert not os.path.exists(os.path.join(pw.pw_dir, "Maildir")) or \
+            scan_for(os.path.join(pw.pw_dir, "Maildir"), secret_line) == []
+    finally:
+        for p in (fwd,):
+            if os.path.exists(p):
+                os.unlink(p)
+        shutil.rmtree(os.path.join(pw.pw_dir, "Maildir"), ignore_errors=True)
+        shutil.rmtree(sdir, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root (system users)")
+def test_pcre_alias_substitution_is_refused(new_instance):
+    # $1 would copy the quoted local part of a remote address into the
+    # alias value, where "|command" becomes a member.
+    inst = new_instance()
+    target = "/tmp/tegami-pcre-inject.%d" % os.getpid()
+    if os.path.exists(target):
+        os.unlink(target)
+    path = os.path.join(inst.dir, "aliases.pcre")
+    with open(path, "w") as f:
+        f.write("/^(.*)-list$/ $1-owner\n")
+    # Every local recipient accepted (system users, so any local part):
+    # the alias table decides on delivery.
+    inst.conf(alias_maps="pcre:" + path, local_recipient_maps="static:ok",
+              instance_mailbox_base="")
+    inst.start()
+    try:
+        s = smtplib.SMTP("127.0.0.1", inst.port, timeout=30)
+        try:
+            s.ehlo("client.test")
+            assert s.mail("sender@example.org")[0] == 250
+            code, text = s.rcpt('"x,|id>%s;x-list"@localhost' % target)
+            assert code == 250, text
+            assert s.data("Subject: inject\r\n\r\nx\r\n")[0] == 250
+        finally:
+            s.quit()
+        wait_until(lambda: "status=deferred" in inst.log() or
+                   "status=sent" in inst.log() or
+                   "status=bounced" in inst.log(), 30, what="a result")
+        assert "status=deferred" in inst.log()
+        assert not os.path.exists(target)
+    finally:
+        if os.path.exists(target):
+            os.unlink(target)
+
+
+def test_command_time_limit_after_closing_output(new_instance):
+    import time
+    inst = new_instance()
+    owner = alias_owner()
+    out = out_dir(inst, owner)
+    um = os.path.join(out, "umask")
+    write_aliases(inst, "slow: \"|exec >&- 2>&-; sleep 30\"\n"
+                        "um: \"|umask > %s\"\n" % um, owner)
+    inst.conf(command_time_limit="2s")
+    inst.start()
+    t0 = time.time()
+    inst.sendmail(["-f", "sender@localhost", "slow@localhost", "um@localhost"], MSG)
+    wait_until(lambda: "command time limit exceeded" in inst.log(), 15,
+               what="the time limit")
+    assert time.time() - t0 < 15
+    assert "status=deferred" in inst.log()
+    # Commands run with umask 077.
+    wait_until(lambda: os.path.exists(um) and os.path.getsize(um) > 0, 30,
+               what="the umask command")
+    assert open(um).read().strip() == "0077"

@@ -102,6 +102,11 @@ static const char *const *fake_aliases;	/* key, value, key, value, ..., NULL */
 static int fake_retry;
 static const char *fake_forward_user, *fake_forward_value;
 static const char *fake_include_value;
+static uid_t fake_alias_uid;		/* owner of the fake alias table */
+static gid_t fake_alias_gid;
+static int include_calls;		/* how the last include was read */
+static uid_t include_owner, include_uid;
+static gid_t include_gid;
 
 static enum map_result
 fake_alias(void *ctx, const char *key, struct strbuf *value, uid_t *owner,
@@ -117,8 +122,8 @@ fake_alias(void *ctx, const char *key, struct strbuf *value, uid_t *owner,
 	for (i = 0; fake_aliases[i]; i += 2)
 		if (strcmp(fake_aliases[i], key) == 0) {
 			strbuf_set_str(value, fake_aliases[i + 1]);
-			*owner = 1000;
-			*group = 1000;
+			*owner = fake_alias_uid;
+			*group = fake_alias_gid;
 			return MAP_FOUND;
 		}
 	return MAP_NOTFOUND;
@@ -139,11 +144,14 @@ fake_forward(void *ctx, const char *user, struct strbuf *value, uid_t *uid,
 }
 
 static int
-fake_include(void *ctx, const char *path, uid_t owner, struct strbuf *value,
-    uid_t *uid, gid_t *gid, struct strbuf *why)
+fake_include(void *ctx, const char *path, uid_t owner, uid_t ruid, gid_t rgid,
+    struct strbuf *value, uid_t *uid, gid_t *gid, struct strbuf *why)
 {
 	(void)ctx;
-	(void)owner;
+	include_calls++;
+	include_owner = owner;
+	include_uid = ruid;
+	include_gid = rgid;
 	if (fake_include_value == NULL) {
 		strbuf_set_printf(why, ":include: %s: no such file", path);
 		return -1;
@@ -176,6 +184,11 @@ fake_ops(struct local_expand_ops *ops)
 	fake_retry = 0;
 	fake_forward_user = NULL;
 	fake_include_value = NULL;
+	fake_alias_uid = 1000;
+	fake_alias_gid = 1000;
+	include_calls = 0;
+	include_owner = include_uid = 12345;
+	include_gid = 12345;
 }
 
 /* "M:alice F:/x C:cmd R:a@b" summary of the targets. */
@@ -353,6 +366,80 @@ test_expand_root_owner(void **state)
 	local_result_release(&res);
 }
 
+/* :include: files are read with the privileges of the context naming
+ * them, never as root for a user (the file would be read as root and its
+ * lines echoed back in bounces). */
+static void
+test_include_privileges(void **state)
+{
+	struct local_expand_ops ops;
+	struct local_expansion x;
+	struct local_result res;
+
+	(void)state;
+	fake_ops(&ops);
+	local_result_init(&res);
+	fake_aliases = (const char *const[]){ "l", ":include:/x",
+	    "cmd", "|/bin/true", NULL };
+	fake_include_value = "secretline";
+
+	/* A user's .forward: read as that user (owner 2000). */
+	fake_forward_user = "alice";
+	fake_forward_value = ":include:/etc/shadow\n";
+	assert_int_equal(local_expand(&ops, NULL, "alice", &x, &res), 0);
+	assert_int_equal(include_calls, 1);
+	assert_int_equal(include_owner, 2000);
+	assert_int_equal(include_uid, 2000);
+	assert_int_equal(include_gid, 2000);
+	/* Its members are marked as coming from a file (not echoed). */
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.t[0].kind, LOCAL_T_MAILBOX);
+	assert_int_equal(x.t[0].cls, LOCAL_CLASS_INCLUDE);
+	local_expansion_free(&x);
+
+	/* A bad address there bounces without its text. */
+	fake_include_value = "@secretdomain";
+	assert_int_equal(local_expand(&ops, NULL, "alice", &x, &res), -1);
+	assert_int_equal(res.result, DELIVER_BOUNCE);
+	assert_null(strstr(res.text.data, "secret"));
+	fake_include_value = "secretline";
+
+	/* An alias table owned by a user: read as that user. */
+	include_calls = 0;
+	assert_int_equal(local_expand(&ops, NULL, "l", &x, &res), 0);
+	assert_int_equal(include_calls, 1);
+	assert_int_equal(include_owner, 1000);
+	assert_int_equal(include_uid, 1000);
+	assert_int_equal(include_gid, 1000);
+	assert_int_equal(x.t[0].cls, LOCAL_CLASS_INCLUDE);
+	local_expansion_free(&x);
+
+	/* A root-owned alias table: root's context (owner 0), read with
+	 * default_privs. */
+	fake_alias_uid = 0;
+	fake_alias_gid = 0;
+	assert_int_equal(local_expand(&ops, NULL, "l", &x, &res), 0);
+	assert_int_equal(include_owner, 0);
+	assert_int_equal(include_uid, 65534);
+	assert_int_equal(include_gid, 65534);
+	local_expansion_free(&x);
+
+	/* A table owned by someuser:root: commands never get gid 0. */
+	fake_alias_uid = 1000;
+	fake_alias_gid = 0;
+	assert_int_equal(local_expand(&ops, NULL, "cmd", &x, &res), 0);
+	assert_int_equal(x.n, 1);
+	assert_int_equal(x.t[0].kind, LOCAL_T_COMMAND);
+	assert_int_equal(x.t[0].uid, 1000);
+	assert_int_equal(x.t[0].gid, 65534);
+	local_expansion_free(&x);
+	assert_int_equal(local_expand(&ops, NULL, "l", &x, &res), 0);
+	assert_int_equal(include_uid, 1000);
+	assert_int_equal(include_gid, 65534);
+	local_expansion_free(&x);
+	local_result_release(&res);
+}
+
 /* ---- .forward and :include: permissions ---- */
 
 static void
@@ -403,6 +490,11 @@ test_forward_perms(void **state)
 		assert_int_equal(chown(path, 1, 1), 0);
 		assert_int_equal(local_include_read(path, 2, &value, &fu, &fg, &why), -1);
 		assert_non_null(strstr(why.data, "not by root or the alias file owner"));
+		/* Root's file: only in root's own context. */
+		assert_int_equal(chown(path, 0, 0), 0);
+		assert_int_equal(local_include_read(path, 2, &value, &fu, &fg, &why), -1);
+		assert_non_null(strstr(why.data, "owned by root"));
+		assert_int_equal(local_include_read(path, 0, &value, &fu, &fg, &why), 0);
 	}
 	assert_int_equal(local_include_read("relative", 0, &value, &fu, &fg, &why), -1);
 	unlink(path);
@@ -433,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_expand_loops),
 		cmocka_unit_test(test_expand_forward_and_classes),
 		cmocka_unit_test(test_expand_root_owner),
+		cmocka_unit_test(test_include_privileges),
 		cmocka_unit_test(test_forward_perms),
 		cmocka_unit_test(test_class_mask),
 	};
