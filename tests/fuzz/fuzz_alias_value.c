@@ -41,12 +41,15 @@ fz_alias(void *ctx, const char *key, struct strbuf *value, uid_t *owner,
 }
 
 static int
-fz_include(void *ctx, const char *path, uid_t owner, struct strbuf *value,
-    uid_t *uid, gid_t *gid, struct strbuf *why)
+fz_include(void *ctx, const char *path, uid_t owner, uid_t as_uid,
+    gid_t as_gid, struct strbuf *value, uid_t *uid, gid_t *gid,
+    struct strbuf *why)
 {
 	(void)ctx;
 	(void)path;
 	(void)owner;
+	(void)as_uid;
+	(void)as_gid;
 	(void)why;
 	strbuf_reset(value);
 	if (strbuf_append(value, fz_value, fz_len) < 0)
