@@ -10,8 +10,9 @@
  * (fuzzed).  local_alias_lookup() searches $alias_maps table by table so
  * that the owner of the table that answered is known: deliveries to files
  * and commands run as that owner (DESIGN §7, Postfix's local(8)).  A table
- * whose file is broken defers the recipient; one whose file does not exist
- * at all (newaliases never run) is treated as empty, with a warning.
+ * whose file is broken, or does not exist (newaliases never run), defers
+ * the recipient, as Postfix does: delivering past a missing alias table
+ * would send root's or a list's mail to the wrong place.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -159,7 +160,6 @@ local_alias_parse(const char *value, size_t len, struct local_alias_list *out,
 struct alias_table {
 	struct map *map;
 	char	path[PATH_MAX];		/* the file whose owner counts, or "" */
-	int	warned;			/* about a missing file */
 };
 
 static struct alias_table *tables;
@@ -278,16 +278,11 @@ local_alias_lookup(const char *key, struct strbuf *value, uid_t *owner,
 		if (r == MAP_NOTFOUND)
 			continue;
 		if (r == MAP_RETRY) {
-			/* A table file that does not exist at all (no newaliases
-			 * run yet) is an empty table, not a broken one. */
+			/* Say what to do when the database was never built. */
 			if (tables[i].path[0] && access(tables[i].path, F_OK) < 0 &&
-			    errno == ENOENT) {
-				if (!tables[i].warned++)
-					log_warn("alias_maps: %s does not exist (run newaliases);"
-					    " no aliases from %s", tables[i].path,
-					    map_spec(tables[i].map));
-				continue;
-			}
+			    errno == ENOENT)
+				strbuf_set_printf(why, "alias database %s does not exist "
+				    "(run newaliases)", tables[i].path);
 			return r;
 		}
 		/* The owner of the table file; root when there is none. */

@@ -364,3 +364,25 @@ def test_command_time_limit_after_closing_output(new_instance):
     wait_until(lambda: os.path.exists(um) and os.path.getsize(um) > 0, 30,
                what="the umask command")
     assert open(um).read().strip() == "0077"
+
+
+def test_missing_alias_database_defers_until_built(new_instance):
+    # Postfix's rule: an alias table that was never built defers the mail
+    # (its aliases may send it elsewhere); newaliases and a flush deliver it.
+    inst = new_instance()
+    source = os.path.join(inst.dir, "aliases2")
+    with open(source, "w") as f:
+        f.write("team: zed\n")
+    inst.conf(alias_maps="hash:" + source, alias_database="hash:" + source)
+    inst.start()
+    with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
+        s.sendmail("a@example.org", ["team@localhost"], "Subject: t\r\n\r\nx\r\n")
+    wait_until(lambda: "does not exist (run newaliases)" in inst.log(), 20,
+               what="deferral naming newaliases")
+    assert "status=deferred" in inst.log()
+    assert inst.messages("team") == [] and inst.messages("zed") == []
+    res = inst.tegami("alias")
+    assert res.returncode == 0, res.stderr
+    inst.sendmail(["-q"], b"")
+    inst.wait_messages("zed", 1)
+    assert inst.messages("team") == []
