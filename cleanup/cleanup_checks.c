@@ -65,6 +65,7 @@ struct cleanup_checks {
 	int	discard;
 	int	hold;
 	char   *redirect;
+	char   *filter;		/* FILTER transport:nexthop, written at the end */
 	struct strbuf line;	/* body line being assembled */
 	struct strbuf value;
 	struct strbuf why;
@@ -247,6 +248,7 @@ cleanup_checks_free(struct cleanup_state *st)
 	free(c->rcpt);
 	free(c->reason);
 	free(c->redirect);
+	free(c->filter);
 	strbuf_release(&c->line);
 	strbuf_release(&c->value);
 	strbuf_release(&c->why);
@@ -364,8 +366,10 @@ check_line(struct cleanup_state *st, int tab, const char *where,
 		break;
 	case CACT_FILTER:
 		log_action(st, "filter", where, line, len, text);
-		if (st->w != NULL && qfile_put_attr(st->w, "filter", text) < 0)
-			st->errs |= CLEANUP_ERR_WRITE;
+		/* Recorded at the end: an envelope record now would split the
+		 * content, which must stay contiguous.  The last FILTER wins. */
+		free(c->filter);
+		c->filter = xstrdup(text);
 		break;
 	case CACT_REDIRECT:
 		log_action(st, "redirect", where, line, len, text);
@@ -502,9 +506,13 @@ cleanup_checks_discard(struct cleanup_state *st, char id[QFILE_ID_LEN + 1])
 void
 cleanup_checks_precommit(struct cleanup_state *st)
 {
-	if (st->chk == NULL || st->chk->redirect == NULL || st->w == NULL)
+	if (st->chk == NULL || st->w == NULL)
 		return;
-	if (qfile_put_rcpt(st->w, st->chk->redirect, NULL, 0) < 0)
+	if (st->chk->filter != NULL &&
+	    qfile_put_attr(st->w, "filter", st->chk->filter) < 0)
+		st->errs |= CLEANUP_ERR_WRITE;
+	if (st->chk->redirect != NULL &&
+	    qfile_put_rcpt(st->w, st->chk->redirect, NULL, 0) < 0)
 		st->errs |= CLEANUP_ERR_WRITE;
 }
 

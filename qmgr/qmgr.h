@@ -151,6 +151,11 @@ struct qmgr_route {
  * $relay_domains, else $default_transport), overridden by transport_maps
  * (address, domain, parent domains, "*").  nexthop receives the next hop
  * for DELIVER, why the reason for BOUNCE / DEFER. */
+/* Route a recipient of a message that header/body checks sent to a FILTER
+ * ("transport:nexthop", recorded by cleanup as the `filter` attribute):
+ * every recipient goes there, whatever its address class. */
+void	qmgr_transport_filter(const char *filter, const char *rcpt,
+	    struct qmgr_route *rt, struct strbuf *nexthop, struct strbuf *why);
 void	qmgr_transport_route(const char *rcpt, struct qmgr_route *rt,
 	    struct strbuf *nexthop, struct strbuf *why);
 /* The old interface: the transport (NULL with why when the recipient is

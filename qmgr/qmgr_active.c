@@ -290,6 +290,7 @@ queue_recipients(struct qmgr_message *m)
 {
 	struct strbuf nexthop, why;
 	struct qmgr_route rt;
+	const char *filter = qfile_env_attr(m->env, "filter");
 	size_t i;
 
 	strbuf_init(&nexthop, 1024);
@@ -299,7 +300,12 @@ queue_recipients(struct qmgr_message *m)
 			m->rs[i].state = QR_SKIP;
 			continue;
 		}
-		qmgr_transport_route(m->env->rcpts[i].addr, &rt, &nexthop, &why);
+		if (filter != NULL && *filter != '\0')
+			qmgr_transport_filter(filter, m->env->rcpts[i].addr, &rt,
+			    &nexthop, &why);
+		else
+			qmgr_transport_route(m->env->rcpts[i].addr, &rt, &nexthop,
+			    &why);
 		if (rt.kind == QMGR_ROUTE_DELIVER) {
 			m->rs[i].state = QR_TODO;
 			qmgr_dispatch_add(m, rt.tp, nexthop.data, i);

@@ -354,6 +354,28 @@ out:
 	strbuf_release(&hop);
 }
 
+void
+qmgr_transport_filter(const char *filter, const char *rcpt,
+    struct qmgr_route *rt, struct strbuf *nexthop, struct strbuf *why)
+{
+	struct strbuf local, domain, name, hop;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->relay = "none";
+	strbuf_init(&local, ADDR_PATH_MAX * 4);
+	strbuf_init(&domain, ADDR_PATH_MAX * 4);
+	strbuf_init(&name, 4096);
+	strbuf_init(&hop, 4096);
+	strbuf_reset(nexthop);
+	(void)addr_split(rcpt, &local, &domain);
+	split_spec(filter, &name, &hop);
+	route_pick(name.data, hop.data, domain.data, rt, nexthop, why);
+	strbuf_release(&local);
+	strbuf_release(&domain);
+	strbuf_release(&name);
+	strbuf_release(&hop);
+}
+
 struct qmgr_transport *
 qmgr_transport_resolve(const char *rcpt, struct strbuf *nexthop,
     struct strbuf *why)

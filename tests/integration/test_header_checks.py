@@ -19,6 +19,8 @@ HEADER_TABLE = r"""# header_checks for the tests
 /^Subject: old (.*)/       REPLACE Subject: new $1
 /^X-Secret:/               IGNORE
 /^Subject: hold me/        HOLD
+/^Subject: route me/       FILTER local:
+/^Subject: refuse me/      FILTER error:5.7.1 filtered out
 """
 
 BODY_TABLE = r"""/^click here$/   REJECT 5.7.0 no clicking
@@ -107,3 +109,16 @@ def test_broken_table_defers(new_instance):
     assert 400 <= e.value.smtp_code < 500
     assert hpath + ", line 2:" in inst.log()
     assert inst.queue_files() == []
+
+
+def test_filter_routes_every_recipient(checked):
+    # FILTER overrides the address class: mail for a remote domain (which
+    # would wait for the SMTP client) goes to the local transport instead.
+    send(checked, "Subject: route me\r\n\r\nx\r\n", rcpt="fred@remote.example")
+    [path] = checked.wait_messages("fred", 1)
+    assert "Subject: route me" in open(path).read()
+    # And a FILTER to the error transport bounces with its text.
+    send(checked, "Subject: refuse me\r\n\r\nx\r\n", rcpt="gus@localhost")
+    wait_until(lambda: "status=bounced (filtered out)" in checked.log(), 20,
+               what="bounce through the error transport")
+    assert checked.messages("gus") == []
