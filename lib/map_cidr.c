@@ -169,8 +169,10 @@ map_cidr_table_parse(const char *text, size_t len, const char *file,
 	map_source_init(&src, text, len, file);
 	while ((rc = map_source_next(&src, 0, &key, &value, err)) != 0) {
 		if (rc > 0 && cidr_parse(key, &r, &why) < 0) {
-			strbuf_set_printf(err, "%s, line %d: %s: \"%s\"", file,
-			    src.line, why, key);
+			/* Quote at most 64 bytes of the pattern: the message must
+			 * fit the caller's buffer whatever the input. */
+			strbuf_set_printf(err, "%s, line %d: %s: \"%.64s%s\"", file,
+			    src.line, why, key, strlen(key) > 64 ? "..." : "");
 			rc = -1;
 		}
 		if (rc < 0)
