@@ -36,6 +36,8 @@ struct smtp_server_config {
 	const char *queue_dir;		/* where private/cleanup lives */
 	long	timeout;		/* seconds per read/write (smtpd_timeout) */
 	long	hard_error_limit;	/* errors before 421 and close */
+	long	junk_command_limit;	/* NOOP/RSET/VRFY/HELP before each one
+					 * counts as an error; 0 = no limit */
 	long	recipient_limit;	/* RCPTs per message */
 	long	command_line_limit;	/* bytes, without CRLF */
 	long	data_line_limit;	/* bytes with CRLF, 0 = none */

@@ -309,6 +309,14 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 			fn = smtp_handlers[i].fn;
 	s->last_cmd = c.name;
 	s->cmd_total[c.verb]++;
+	/* A client that only keeps the session busy (Postfix's
+	 * smtpd_junk_command_limit): past the limit every junk command counts
+	 * as an error, so the hard error limit ends the session. */
+	if ((c.verb == SMTP_VERB_NOOP || c.verb == SMTP_VERB_RSET ||
+	    c.verb == SMTP_VERB_VRFY || c.verb == SMTP_VERB_HELP) &&
+	    s->cfg->junk_command_limit > 0 &&
+	    ++s->junk > s->cfg->junk_command_limit)
+		s->errors++;
 	if (fn(s, &c) == 0)
 		s->cmd_ok[c.verb]++;
 }

@@ -47,6 +47,7 @@ struct smtp_session {
 	int	esmtp;				/* EHLO was used */
 	int	relay_ok;
 	int	errors;				/* error replies sent */
+	long	junk;				/* NOOP, RSET, VRFY, HELP seen */
 	const char *last_cmd;			/* for "lost connection after X" */
 	unsigned cmd_ok[SMTP_VERB_COUNT];
 	unsigned cmd_total[SMTP_VERB_COUNT];

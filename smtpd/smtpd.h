@@ -15,6 +15,7 @@ extern char *var_mail_name;
 extern char *var_smtpd_banner;
 extern long var_smtpd_timeout;
 extern long var_smtpd_hard_error_limit;
+extern long var_smtpd_junk_command_limit;
 extern long var_smtpd_recipient_limit;
 extern long var_smtpd_data_line_limit;
 extern int var_disable_vrfy_command;

@@ -10,6 +10,7 @@ char   *var_mail_name;
 char   *var_smtpd_banner;
 long	var_smtpd_timeout;
 long	var_smtpd_hard_error_limit;
+long	var_smtpd_junk_command_limit;
 long	var_smtpd_recipient_limit;
 long	var_smtpd_data_line_limit;
 int	var_disable_vrfy_command;
@@ -29,6 +30,10 @@ const struct conf_param smtpd_params[] = {
 	{"smtpd_hard_error_limit", CONF_INT, "20", NULL,
 	    &var_smtpd_hard_error_limit, 1, 100000, 0},
 	/* Recipients accepted per message; more get 452 4.5.3. */
+	/* NOOP, RSET, VRFY and HELP commands per session before each further
+	 * one counts as an error (towards smtpd_hard_error_limit). */
+	{"smtpd_junk_command_limit", CONF_INT, "100", NULL,
+	    &var_smtpd_junk_command_limit, 0, 100000000, 0},
 	{"smtpd_recipient_limit", CONF_INT, "1000", NULL,
 	    &var_smtpd_recipient_limit, 1, 10000000, 0},
 	/* Longest DATA line in bytes including CRLF (RFC 5321: 1000); longer

@@ -64,6 +64,7 @@ smtpd_policy_init(void)
 	smtpd_config.queue_dir = var_queue_dir;
 	smtpd_config.timeout = var_smtpd_timeout;
 	smtpd_config.hard_error_limit = var_smtpd_hard_error_limit;
+	smtpd_config.junk_command_limit = var_smtpd_junk_command_limit;
 	smtpd_config.recipient_limit = var_smtpd_recipient_limit;
 	smtpd_config.command_line_limit = var_line_length_limit;
 	smtpd_config.data_line_limit = var_smtpd_data_line_limit;

@@ -178,3 +178,21 @@ def test_disconnect_mid_data_queues_nothing(instance):
     wait_until(lambda: "lost connection" in instance.log(), 10, what="log line")
     assert instance.queue_files() == []
     assert instance.messages("ivan") == []
+
+
+def test_junk_commands_end_the_session(new_instance):
+    inst = new_instance()
+    inst.conf(smtpd_junk_command_limit="3", smtpd_hard_error_limit="2")
+    inst.start()
+    with socket.create_connection(("127.0.0.1", inst.port), timeout=10) as s:
+        smtp_lines(s, 1)
+        s.sendall(b"EHLO junk.example\r\n")
+        smtp_lines(s, 1)
+        # Three are free; the fourth and fifth count as errors, and the
+        # second error reaches the hard limit.
+        s.sendall(b"NOOP\r\nRSET\r\nNOOP\r\nNOOP\r\nNOOP\r\nNOOP\r\n")
+        replies = smtp_lines(s, 7)
+        assert [r[:3] for r in replies[:5]] == ["250"] * 5, replies
+        assert replies[5].startswith("421 4.7.0"), replies
+        assert len(replies) == 6, "the session must end at the limit"
+    assert "too many errors after NOOP" in inst.log()
