@@ -94,6 +94,15 @@ check_master_cf(struct ctl_check *c)
 			c->errors++;
 		}
 		check_program(c, e[i].argv[0], where);
+		/* Columns tegami reads but does not act on, or that give a
+		 * network-facing daemon root: say so (warnings, not errors). */
+		if (e[i].chroot)
+			ctl_warn("%s: service %s: the chroot column is not "
+			    "implemented; the service runs without chroot", where,
+			    e[i].service);
+		if (!e[i].unpriv && strcmp(e[i].argv[0], "local") != 0)
+			ctl_warn("%s: service %s: unpriv n runs %s as root; only "
+			    "local needs that", where, e[i].service, e[i].argv[0]);
 	}
 	mastercf_free(e, n);
 }

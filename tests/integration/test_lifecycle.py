@@ -74,3 +74,18 @@ def test_check_and_conf(new_instance):
     res = inst.tegami("start")
     assert res.returncode != 0
     assert "main.cf" in res.stderr + res.stdout and "message_size_limit" in res.stderr + res.stdout
+
+
+def test_check_warns_about_master_cf_columns(new_instance):
+    inst = new_instance()
+    path = os.path.join(inst.dir, "master.cf")
+    text = open(path).read()
+    smtp_line = [l for l in text.splitlines() if " inet " in l][0]
+    fields = smtp_line.split()
+    fields[3], fields[4] = "n", "y"     # unpriv n, chroot y
+    open(path, "w").write(text.replace(smtp_line, " ".join(fields)))
+    res = inst.tegami("check")
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out      # warnings, not errors
+    assert "chroot column is not implemented" in out
+    assert "unpriv n runs smtpd as root" in out
