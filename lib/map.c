@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -70,8 +71,8 @@ map_tmp_create(const char *tmp, struct stat *created, struct strbuf *err)
 }
 
 int
-map_tmp_finish(const char *tmp, const struct stat *created, uid_t uid,
-    gid_t gid, struct strbuf *err)
+map_tmp_install(const char *tmp, const char *path, const struct stat *created,
+    uid_t uid, gid_t gid, struct strbuf *err)
 {
 	struct stat st;
 	int fd, rc = 0;
@@ -100,6 +101,11 @@ map_tmp_finish(const char *tmp, const struct stat *created, uid_t uid,
 		rc = -1;
 	}
 	close(fd);
+	if (rc == 0 && rename(tmp, path) < 0) {
+		strbuf_set_printf(err, "rename %s to %s: %s", tmp, path,
+		    strerror(errno));
+		rc = -1;
+	}
 	return rc;
 }
 

@@ -282,13 +282,9 @@ map_db_create(const char *type, const char *name, const struct map_kv *kv,
 	env->close(env, 0);
 	/* DB_EXCL created tmp with O_EXCL (no planted link is followed);
 	 * check it is still that lone file before giving it away. */
-	if (rc == 0 && map_tmp_finish(tmp, NULL, src_uid, src_gid, err) < 0)
+	if (rc == 0 && map_tmp_install(tmp, path, NULL, src_uid, src_gid,
+	    err) < 0)
 		rc = -1;
-	if (rc == 0 && rename(tmp, path) < 0) {
-		strbuf_set_printf(err, "rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		rc = -1;
-	}
 out:
 	if (rc < 0)
 		(void)unlink(tmp);

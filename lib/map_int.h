@@ -73,13 +73,13 @@ void	map_set_stored(struct strbuf *sb, const void *data, size_t n);
 /* Safe temporary files for table builds, which root may run in a
  * directory another user can write.  map_tmp_create makes TMP with
  * O_EXCL|O_NOFOLLOW (never through a planted link) and records its
- * identity.  map_tmp_finish re-opens TMP without following links, checks
+ * identity.  map_tmp_install re-opens TMP without following links, checks
  * it is a regular file with one link (and, given `created`, the same
- * file), hands it to uid/gid when root (uid -1: keep) and fsyncs it.
- * 0 / -1 with err. */
+ * file), hands it to uid/gid when root (uid -1: keep), fsyncs it and
+ * renames it to PATH.  0 / -1 with err. */
 int	map_tmp_create(const char *tmp, struct stat *created, struct strbuf *err);
-int	map_tmp_finish(const char *tmp, const struct stat *created, uid_t uid,
-	    gid_t gid, struct strbuf *err);
+int	map_tmp_install(const char *tmp, const char *path,
+	    const struct stat *created, uid_t uid, gid_t gid, struct strbuf *err);
 
 /* Each type's open function. `name` is m->name. */
 int	map_hash_open(struct map *m, struct strbuf *err);	/* hash: btree: */

@@ -235,13 +235,9 @@ map_lmdb_create(const char *name, const struct map_kv *kv, size_t n,
 	if (rc == 0 && mdb_env_sync(env, 1) != 0)
 		rc = -1;
 	mdb_env_close(env);
-	if (rc == 0 && map_tmp_finish(tmp, &created, src_uid, src_gid, err) < 0)
+	if (rc == 0 && map_tmp_install(tmp, path, &created, src_uid, src_gid,
+	    err) < 0)
 		rc = -1;
-	if (rc == 0 && rename(tmp, path) < 0) {
-		strbuf_set_printf(err, "rename %s to %s: %s", tmp, path,
-		    strerror(errno));
-		rc = -1;
-	}
 out:
 	if (rc < 0)
 		(void)unlink(tmp);
