@@ -84,6 +84,7 @@ struct cleanup_state {
 	char   *message_id;		/* as found or generated, for the log */
 	time_t	now;
 	struct cleanup_checks *chk;	/* header/body_checks state, or NULL */
+	int	hold;			/* place into hold/ once committed */
 	size_t	rw_unknown;		/* recipients dropped: unknown in the
 					 * virtual alias table (cleanup_rewrite.c) */
 };
@@ -148,6 +149,8 @@ int	cleanup_checks_reject(struct cleanup_state *st, struct strbuf *reason);
 int	cleanup_checks_discard(struct cleanup_state *st, char id[QFILE_ID_LEN + 1]);
 void	cleanup_checks_precommit(struct cleanup_state *st);
 void	cleanup_checks_committed(struct cleanup_state *st, const char *id);
+/* Move a committed message into hold/ when st->hold is set. */
+void	cleanup_hold_committed(struct cleanup_state *st, const char *id);
 /* Pure helpers, exposed for tests. */
 enum cleanup_act cleanup_act_parse(const char *value, const char **text);
 int	cleanup_reject_reply(const char *text, int *status, struct strbuf *reason);

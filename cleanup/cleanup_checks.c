@@ -545,7 +545,15 @@ cleanup_checks_committed(struct cleanup_state *st, const char *id)
 			close(fd);
 		strbuf_release(&why);
 	}
-	if (st->chk->hold) {
+	if (st->chk->hold)
+		st->hold = 1;
+}
+
+/* HOLD from header_checks or from the SMTP server's access policy. */
+void
+cleanup_hold_committed(struct cleanup_state *st, const char *id)
+{
+	if (st->hold) {
 		if (qfile_move(var_queue_dir, QDIR_INCOMING, QDIR_HOLD, id) < 0)
 			log_warn_errno("%s: cannot move to %s", id, QDIR_HOLD);
 		else

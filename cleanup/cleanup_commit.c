@@ -95,6 +95,7 @@ cleanup_finish(struct cleanup_state *st, char id[QFILE_ID_LEN + 1],
 	strbuf_release(&err);
 	log_info("%s: message-id=%s", id, st->message_id ? st->message_id : "<>");
 	cleanup_checks_committed(st, id);	/* HOLD, REDIRECT */
+	cleanup_hold_committed(st, id);
 	if (trigger_send(var_queue_dir, "public", "qmgr") < 0)
 		log_warn_errno("%s: cannot wake qmgr", id);
 	return 0;

@@ -84,7 +84,11 @@ do_end(struct proto *p, const struct ipc_msg *m)
 	struct ipc_msg *reply = ipc_msg_new();
 	int status;
 
-	(void)m;
+	int64_t flags = 0;
+
+	/* The SMTP server's access policy may say HOLD after the begin. */
+	if (ipc_get_int(m, IPC_ATTR_FLAGS, &flags) == 0 && (flags & CLEANUP_F_HOLD))
+		p->st.hold = 1;
 	strbuf_init(&reason, 1024);
 	status = cleanup_finish(&p->st, id, &reason);
 	ipc_put_int(reply, IPC_ATTR_STATUS, status);

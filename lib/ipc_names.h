@@ -15,7 +15,7 @@
  *   {req=rcpt, rcpt, [orcpt, notify]}          one per recipient (0 or more)
  *   {req=data, chunk}                          message content, LF line ends,
  *                                               any split, 0 or more frames
- *   {req=end}
+ *   {req=end, [flags]}                         flags: CLEANUP_F_HOLD
  * cleanup -> client: {status, [queue_id], [reason]}
  *   status 0 = queued (queue_id set); 4xx / 5xx = the SMTP code to give, with
  *   reason = "4.3.0 text" (enhanced code first).
@@ -52,6 +52,7 @@
 					 * append $myorigin to bare addresses */
 #define CLEANUP_F_EXTRACT	0x02	/* sendmail -t: recipients from To/Cc/Bcc, Bcc removed */
 #define CLEANUP_F_BOUNCE	0x04	/* a bounce/notice made by tegami itself */
+#define CLEANUP_F_HOLD		0x08	/* in the end frame: place into hold/ */
 
 /* DSN NOTIFY bits (RFC 3461) */
 #define DSN_NOTIFY_NEVER	0x01

@@ -431,8 +431,23 @@ read_full(int fd, void *buf, size_t n, int timeout_ms)
 	return (ssize_t)got;
 }
 
+static int sock_addr(int fd, int local, struct strbuf *addr,
+    struct strbuf *port);
+
 int
 peer_addr(int fd, struct strbuf *addr, struct strbuf *port)
+{
+	return sock_addr(fd, 0, addr, port);
+}
+
+int
+local_addr(int fd, struct strbuf *addr, struct strbuf *port)
+{
+	return sock_addr(fd, 1, addr, port);
+}
+
+static int
+sock_addr(int fd, int local, struct strbuf *addr, struct strbuf *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -440,7 +455,8 @@ peer_addr(int fd, struct strbuf *addr, struct strbuf *port)
 	const void *src;
 	int pnum;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+	if ((local ? getsockname(fd, (struct sockaddr *)&ss, &len) :
+	    getpeername(fd, (struct sockaddr *)&ss, &len)) < 0)
 		return -1;
 	if (ss.ss_family == AF_UNIX) {
 		strbuf_set_str(addr, "unix");

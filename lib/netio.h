@@ -45,6 +45,8 @@ ssize_t	read_full(int fd, void *buf, size_t n, int timeout_ms);
 /* Printable peer address of a connected socket ("127.0.0.1", "::1",
  * "unix"), and the peer's uid for UNIX sockets (SO_PEERCRED). */
 int	peer_addr(int fd, struct strbuf *addr, struct strbuf *port);
+/* The same for the socket's own (local) address. */
+int	local_addr(int fd, struct strbuf *addr, struct strbuf *port);
 int	peer_uid(int fd, uid_t *uid);
 
 #endif

@@ -73,6 +73,129 @@ smtp_session_rcpt_count(const struct smtp_session *s)
 	return (s->nrcpt);
 }
 
+const char *
+smtp_session_client_port(const struct smtp_session *s)
+{
+	return (s->client_port);
+}
+
+const char *
+smtp_session_server_addr(const struct smtp_session *s)
+{
+	return (s->server_addr);
+}
+
+void
+smtp_session_set_client_name(struct smtp_session *s, const char *name)
+{
+	strlcpy(s->client_name, name && *name ? name : "unknown",
+	    sizeof(s->client_name));
+}
+
+const char *
+smtp_session_reverse_name(const struct smtp_session *s)
+{
+	return (s->reverse_name);
+}
+
+void
+smtp_session_set_reverse_name(struct smtp_session *s, const char *name)
+{
+	free(s->reverse_name);
+	s->reverse_name = name ? xstrdup(name) : NULL;
+}
+
+const char *
+smtp_session_rcpt(const struct smtp_session *s)
+{
+	return (s->curr_rcpt);
+}
+
+const char *
+smtp_session_tls_protocol(const struct smtp_session *s)
+{
+	return (s->tls_protocol);
+}
+
+const char *
+smtp_session_tls_cipher(const struct smtp_session *s)
+{
+	return (s->tls_cipher);
+}
+
+const char *
+smtp_session_tls_peer_fingerprint(const struct smtp_session *s)
+{
+	return (s->tls_peer_fp);
+}
+
+const char *
+smtp_session_sasl_user(const struct smtp_session *s)
+{
+	return (s->sasl_user);
+}
+
+int
+smtp_session_pipelined(const struct smtp_session *s)
+{
+	return (s->pipelined);
+}
+
+const char *
+smtp_session_protocol(const struct smtp_session *s)
+{
+	if (!s->esmtp)
+		return ("SMTP");
+	if (s->tls_protocol && s->sasl_user)
+		return ("ESMTPSA");
+	if (s->tls_protocol)
+		return ("ESMTPS");
+	if (s->sasl_user)
+		return ("ESMTPA");
+	return ("ESMTP");
+}
+
+void
+smtp_session_set_policy_data(struct smtp_session *s, void *data)
+{
+	s->policy_data = data;
+}
+
+void *
+smtp_session_policy_data(const struct smtp_session *s)
+{
+	return (s->policy_data);
+}
+
+void
+smtp_session_set_tx_flags(struct smtp_session *s, int flags)
+{
+	s->tx_flags |= flags;
+}
+
+/*
+ * A hook's answer: a reject is logged and answered here; PENDING means the
+ * caller stops and the command runs again on wake-up.
+ */
+int
+smtp_policy_ask(struct smtp_session *s, const char *cmd, const char *rcpt,
+	    int result)
+{
+	if (result == SMTP_POLICY_REJECT) {
+		smtp_log_reject(s, cmd, s->reply.data, rcpt);
+		smtp_reply_hook(s, s->reply.data);
+	}
+	return (result);
+}
+
+/* Wake-ups run from the event loop, never inside the hook that asked. */
+void
+smtp_session_wakeup(struct smtp_session *s)
+{
+	if (s->waiting != SMTP_W_NONE)
+		event_active(s->wake_ev, EV_TIMEOUT, 0);
+}
+
 void
 smtp_session_set_relay_ok(struct smtp_session *s, int ok)
 {
@@ -140,7 +263,7 @@ smtp_log_reject(struct smtp_session *s, const char *cmd, const char *reply,
 	if (rcpt)
 		(void)strbuf_printf(&line, " to=<%s>", rcpt);
 	(void)strbuf_printf(&line, " proto=%s helo=<%s>",
-	    s->esmtp ? "ESMTP" : "SMTP", s->helo ? s->helo : "");
+	    smtp_session_protocol(s), s->helo ? s->helo : "");
 	log_info("%s", line.data);
 	strbuf_release(&line);
 }
@@ -159,9 +282,10 @@ smtp_session_reset(struct smtp_session *s)
 	free(s->first_rcpt);
 	s->first_rcpt = NULL;
 	s->nrcpt = 0;
+	s->tx_flags = 0;
 	strbuf_reset(&s->content);
 	dotdata_init(&s->dd, 0, 0);
-	if (s->state != SMTP_S_CLOSING)
+	if (s->state != SMTP_S_CLOSING && s->state != SMTP_S_CONNECT)
 		s->state = s->helo ? SMTP_S_READY : SMTP_S_START;
 }
 
@@ -171,6 +295,8 @@ smtp_session_close(struct smtp_session *s)
 {
 	smtp_session_reset(s);
 	s->state = SMTP_S_CLOSING;
+	s->waiting = SMTP_W_NONE;
+	evtimer_del(s->timer_ev);
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_enable(s->bev, EV_WRITE);
 }
@@ -219,14 +345,23 @@ smtp_session_free(struct smtp_session *s)
 		s->state = SMTP_S_CLOSING;
 	smtp_session_reset(s);
 	smtp_log_disconnect(s);
-	bufferevent_free(s->bev);
-	linerd_release(&s->lr);
-	strbuf_release(&s->reply);
-	strbuf_release(&s->content);
-	free(s->helo);
 	smtp_nsessions--;
+	/* The policy forgets the session (cancels its lookups) first. */
 	if (s->policy->on_disconnect)
 		s->policy->on_disconnect(s);
+	bufferevent_free(s->bev);
+	event_free(s->wake_ev);
+	event_free(s->timer_ev);
+	linerd_release(&s->lr);
+	strbuf_release(&s->reply);
+	strbuf_release(&s->pending_line);
+	strbuf_release(&s->content);
+	free(s->helo);
+	free(s->reverse_name);
+	free(s->tls_protocol);
+	free(s->tls_cipher);
+	free(s->tls_peer_fp);
+	free(s->sasl_user);
 	free(s);
 }
 
@@ -234,7 +369,8 @@ smtp_session_free(struct smtp_session *s)
 void
 smtp_session_resume(struct smtp_session *s)
 {
-	if (s->state == SMTP_S_CLOSING || s->state == SMTP_S_DATA_END)
+	if (s->state == SMTP_S_CLOSING || s->state == SMTP_S_DATA_END
+	    || s->waiting != SMTP_W_NONE || s->timer_pending)
 		return;
 	bufferevent_enable(s->bev, EV_READ);
 	smtp_read_cb(s->bev, s);
@@ -244,11 +380,49 @@ smtp_session_resume(struct smtp_session *s)
 static int
 smtp_must_pause(struct smtp_session *s)
 {
+	if (s->waiting != SMTP_W_NONE || s->timer_pending)
+		return (1);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH)
 		return (1);
 	if (s->state == SMTP_S_DATA && smtp_cleanup_pending(s) > SMTP_OUT_HIGH * 4)
 		return (1);
 	return (0);
+}
+
+/* Hold replies and input for `seconds` (error sleep). */
+static void
+smtp_sleep(struct smtp_session *s, long seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	s->timer_pending = 1;
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	evtimer_add(s->timer_ev, &tv);
+}
+
+/*
+ * After each command: the hard error limit ends the session; past the soft
+ * limit every error reply waits smtpd_error_sleep_time (Postfix), which
+ * slows a client that probes addresses or throws junk.
+ */
+static void
+smtp_after_command(struct smtp_session *s, int errors_before)
+{
+	if (s->state == SMTP_S_CLOSING)
+		return;
+	if (s->cfg->hard_error_limit > 0
+	    && s->errors >= s->cfg->hard_error_limit) {
+		log_warn("too many errors after %s from %s[%s]", s->last_cmd,
+		    s->client_name, s->client_addr);
+		smtp_reply(s, 421, "4.7.0", "%s Error: too many errors",
+		    s->cfg->myhostname);
+		smtp_session_close(s);
+		return;
+	}
+	if (s->errors > errors_before && s->cfg->soft_error_limit > 0
+	    && s->errors > s->cfg->soft_error_limit
+	    && s->cfg->error_sleep_time > 0)
+		smtp_sleep(s, s->cfg->error_sleep_time);
 }
 
 /* One step of command input: feed linerd, run a finished line. */
@@ -258,6 +432,7 @@ smtp_command_input(struct smtp_session *s, struct evbuffer *in,
 {
 	enum linerd_result r;
 	size_t	used;
+	int	errors_before = s->errors;
 
 	r = linerd_feed(&s->lr, p, n, &used);
 	evbuffer_drain(in, used);		/* p is invalid from here */
@@ -265,6 +440,8 @@ smtp_command_input(struct smtp_session *s, struct evbuffer *in,
 	case LINERD_NEED_MORE:
 		return;
 	case LINERD_LINE:
+		/* Input behind this line was sent before our reply. */
+		s->pipelined = evbuffer_get_length(in) > 0;
 		smtp_command(s, s->lr.line.data, s->lr.line.len);
 		break;
 	case LINERD_TOO_LONG:
@@ -281,14 +458,32 @@ smtp_command_input(struct smtp_session *s, struct evbuffer *in,
 		smtp_reply(s, 500, "5.5.2", "Error: bare <CR> received");
 		break;
 	}
-	if (s->state != SMTP_S_CLOSING && s->cfg->hard_error_limit > 0
-	    && s->errors >= s->cfg->hard_error_limit) {
-		log_warn("too many errors after %s from %s[%s]", s->last_cmd,
-		    s->client_name, s->client_addr);
-		smtp_reply(s, 421, "4.7.0", "%s Error: too many errors",
-		    s->cfg->myhostname);
-		smtp_session_close(s);
-	}
+	smtp_after_command(s, errors_before);
+}
+
+/*
+ * The client talked before the greeting: an SMTP client must wait for it
+ * (RFC 5321 3.1), spam engines often do not (postscreen's PREGREET test).
+ */
+static void
+smtp_pregreet(struct smtp_session *s, struct evbuffer *in)
+{
+	size_t	n = evbuffer_get_length(in), show = n > 40 ? 40 : n;
+	unsigned char *p = evbuffer_pullup(in, (ssize_t)show);
+	struct strbuf text;
+	size_t	i;
+
+	strbuf_init(&text, 256);
+	for (i = 0; i < show; i++)
+		(void)strbuf_printf(&text, (p[i] < 0x20 || p[i] > 0x7e || p[i] == '\\')
+		    ? "\\x%02x" : "%c", p[i]);
+	log_warn("PREGREET %zu after CONNECT from %s[%s]: %s", n,
+	    s->client_name, s->client_addr, text.data);
+	strbuf_release(&text);
+	evbuffer_drain(in, n);
+	s->waiting = SMTP_W_NONE;
+	smtp_reply(s, 554, "5.5.1", "Error: talking before the greeting");
+	smtp_session_close(s);
 }
 
 /* The input loop: run everything complete in the input buffer. */
@@ -300,6 +495,11 @@ smtp_read_cb(struct bufferevent *bev, void *arg)
 	const char *p;
 	size_t	n, used;
 
+	if (s->state == SMTP_S_CONNECT) {
+		if (evbuffer_get_length(in) > 0)
+			smtp_pregreet(s, in);
+		return;
+	}
 	while (s->state != SMTP_S_CLOSING && s->state != SMTP_S_DATA_END) {
 		if (smtp_must_pause(s)) {
 			bufferevent_disable(bev, EV_READ);
@@ -320,8 +520,104 @@ smtp_read_cb(struct bufferevent *bev, void *arg)
 		} else
 			smtp_command_input(s, in, p, n);
 	}
-	if (s->state == SMTP_S_DATA_END)
+	if (s->state == SMTP_S_DATA_END || s->waiting != SMTP_W_NONE)
 		bufferevent_disable(bev, EV_READ);
+}
+
+/* The greeting, once the connect policy said yes and the wait is over. */
+static void
+smtp_greet_maybe(struct smtp_session *s)
+{
+	if (s->state != SMTP_S_CONNECT || !s->connect_ok || !s->greet_passed)
+		return;
+	s->state = SMTP_S_START;
+	smtp_reply(s, 220, NULL, "%s", s->cfg->banner);
+	/* Whatever arrived during the wait was a PREGREET, already handled. */
+	smtp_session_resume(s);
+}
+
+/* The connect stage: the policy's on_connect, which may wait for DNS. */
+static void
+smtp_connect_stage(struct smtp_session *s)
+{
+	const struct smtp_policy *policy = s->policy;
+	int	r;
+
+	if (policy->on_connect) {
+		strbuf_reset(&s->reply);
+		r = policy->on_connect(s, &s->reply);
+		if (s->state == SMTP_S_CLOSING)
+			return;
+		if (r == SMTP_POLICY_PENDING) {
+			s->waiting = SMTP_W_CONNECT;
+			return;
+		}
+		if (r != SMTP_POLICY_ACCEPT) {
+			smtp_log_reject(s, "CONNECT", s->reply.data, NULL);
+			smtp_reply_hook(s, s->reply.data);
+			smtp_session_close(s);
+			return;
+		}
+	}
+	s->connect_ok = 1;
+	smtp_greet_maybe(s);
+}
+
+void
+smtp_session_set_greet_wait(struct smtp_session *s, int seconds)
+{
+	if (s->state != SMTP_S_CONNECT || s->greet_passed)
+		return;
+	if (seconds <= 0) {
+		evtimer_del(s->timer_ev);
+		s->greet_passed = 1;
+	}
+}
+
+/* Timer: the greet wait is over, or an error sleep ended. */
+static void
+smtp_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	if (s->state == SMTP_S_CONNECT) {
+		s->greet_passed = 1;
+		smtp_greet_maybe(s);
+		return;
+	}
+	s->timer_pending = 0;
+	bufferevent_enable(s->bev, EV_WRITE);
+	smtp_session_resume(s);
+}
+
+/* A hook's asynchronous work is done: run the waiting stage again. */
+static void
+smtp_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+	enum smtp_wait w = s->waiting;
+	int	errors_before = s->errors;
+
+	if (w == SMTP_W_NONE || s->state == SMTP_S_CLOSING)
+		return;
+	s->waiting = SMTP_W_NONE;
+	switch (w) {
+	case SMTP_W_CONNECT:
+		smtp_connect_stage(s);
+		return;
+	case SMTP_W_COMMAND:
+		s->rerun = 1;
+		smtp_command(s, s->pending_line.data, s->pending_line.len);
+		s->rerun = 0;
+		smtp_after_command(s, errors_before);
+		break;
+	case SMTP_W_EOD:
+		smtp_data_end(s);
+		break;
+	default:
+		break;
+	}
+	smtp_session_resume(s);
 }
 
 static void
@@ -375,7 +671,7 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 
 	s->policy = policy;
 	s->cfg = cfg;
-	s->state = SMTP_S_START;
+	s->state = SMTP_S_CONNECT;
 	s->last_cmd = "CONNECT";
 	strlcpy(s->client_name, "unknown", sizeof(s->client_name));
 	strbuf_init(&addr, 64);
@@ -383,16 +679,22 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 	if (peer_addr(fd, &addr, &port) < 0 || addr.len == 0)
 		(void)strbuf_set_str(&addr, "unknown");
 	strlcpy(s->client_addr, addr.data, sizeof(s->client_addr));
+	strlcpy(s->client_port, port.data, sizeof(s->client_port));
+	if (local_addr(fd, &addr, &port) == 0)
+		strlcpy(s->server_addr, addr.data, sizeof(s->server_addr));
 	strbuf_release(&addr);
 	strbuf_release(&port);
 	linerd_init(&s->lr, (size_t)cfg->command_line_limit);
 	strbuf_init(&s->reply, 1024);
+	strbuf_init(&s->pending_line, (size_t)cfg->command_line_limit + 2);
 	strbuf_init(&s->content, SMTP_CHUNK * 2 + 64);
 	dotdata_init(&s->dd, 0, 0);
 	(void)fd_set_nonblock(fd, 1);
 	s->bev = bufferevent_socket_new(cfg->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL)
-		log_fatal("bufferevent_socket_new failed");
+	s->wake_ev = event_new(cfg->base, -1, 0, smtp_wake_cb, s);
+	s->timer_ev = evtimer_new(cfg->base, smtp_timer_cb, s);
+	if (s->bev == NULL || s->wake_ev == NULL || s->timer_ev == NULL)
+		log_fatal("cannot make the events of a new session");
 	smtp_nsessions++;
 	bufferevent_setcb(s->bev, smtp_read_cb, smtp_write_cb, smtp_event_cb, s);
 	tv.tv_sec = cfg->timeout;
@@ -401,13 +703,11 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	log_info("connect from %s[%s]", s->client_name, s->client_addr);
 
-	strbuf_reset(&s->reply);
-	if (policy->on_connect
-	    && policy->on_connect(s, &s->reply) != SMTP_POLICY_ACCEPT) {
-		smtp_log_reject(s, "CONNECT", s->reply.data, NULL);
-		smtp_reply_hook(s, s->reply.data);
-		smtp_session_close(s);
-		return;
-	}
-	smtp_reply(s, 220, NULL, "%s", cfg->banner);
+	/* The greet wait runs while the policy looks the client up. */
+	if (cfg->greet_wait > 0) {
+		tv.tv_sec = cfg->greet_wait;
+		evtimer_add(s->timer_ev, &tv);
+	} else
+		s->greet_passed = 1;
+	smtp_connect_stage(s);
 }

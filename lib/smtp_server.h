@@ -24,7 +24,18 @@ struct smtp_session;
 enum smtp_policy_result {
 	SMTP_POLICY_ACCEPT = 0,
 	SMTP_POLICY_REJECT = 1,
+	/* The hook started asynchronous work (DNS, anvil) and will call
+	 * smtp_session_wakeup() when it is done; the engine then stops reading
+	 * and, on wake-up, calls the same hook again with the same arguments
+	 * (hooks are restartable: they keep their answers in the session's
+	 * policy data and find them the second time). */
+	SMTP_POLICY_PENDING = 2,
 };
+
+/* Transaction actions a policy may ask for (HOLD, DISCARD of Postfix's
+ * access tables); smtp_session_set_tx_flags(). */
+#define SMTP_TX_HOLD		0x01	/* queue into hold/ */
+#define SMTP_TX_DISCARD		0x02	/* answer 250, queue nothing */
 
 /* Limits and names, filled by the daemon from its parameters after the
  * configuration is loaded (the engine reads no parameter itself). */
@@ -44,6 +55,10 @@ struct smtp_server_config {
 	long	message_size_limit;	/* content bytes, 0 = none */
 	long	ipc_frame_limit;	/* biggest frame accepted from cleanup */
 	int	disable_vrfy;		/* 502 to VRFY */
+	long	soft_error_limit;	/* errors before each error reply waits */
+	long	error_sleep_time;	/* that wait, seconds */
+	long	greet_wait;		/* seconds before the banner (PREGREET
+					 * test); 0 = none */
 };
 
 #define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* offer AUTH (later: submission) */
@@ -60,6 +75,10 @@ struct smtp_policy {
 		    struct strbuf *reply);
 	int	(*check_rcpt)(struct smtp_session *s, const char *rcpt,
 		    struct strbuf *reply);
+	/* DATA or the first BDAT: the transaction is complete. */
+	int	(*check_data)(struct smtp_session *s, struct strbuf *reply);
+	/* The whole message was received, before it is committed. */
+	int	(*check_eod)(struct smtp_session *s, struct strbuf *reply);
 	/* The session's connection was closed (e.g. server_conn_done). */
 	void	(*on_disconnect)(struct smtp_session *s);
 };
@@ -76,6 +95,39 @@ const char *smtp_session_client_name(const struct smtp_session *s);
 const char *smtp_session_helo(const struct smtp_session *s);	/* "" before */
 const char *smtp_session_sender(const struct smtp_session *s);	/* NULL before MAIL */
 size_t	smtp_session_rcpt_count(const struct smtp_session *s);
+const char *smtp_session_client_port(const struct smtp_session *s);
+/* The client's name from DNS (forward-confirmed), "unknown" when none;
+ * the policy sets it after its reverse lookup. */
+void	smtp_session_set_client_name(struct smtp_session *s, const char *name);
+/* The name the PTR record gave, even when not forward-confirmed. */
+const char *smtp_session_reverse_name(const struct smtp_session *s);
+void	smtp_session_set_reverse_name(struct smtp_session *s, const char *name);
+const char *smtp_session_rcpt(const struct smtp_session *s); /* RCPT being checked */
+/* The server address the client connected to ("" when unknown). */
+const char *smtp_session_server_addr(const struct smtp_session *s);
+/* TLS facts: NULL when the session is not encrypted. */
+const char *smtp_session_tls_protocol(const struct smtp_session *s);
+const char *smtp_session_tls_cipher(const struct smtp_session *s);
+/* SHA-256 fingerprint of the client certificate ("AB:CD:..."), NULL when
+ * the client sent none. */
+const char *smtp_session_tls_peer_fingerprint(const struct smtp_session *s);
+/* The SASL login name, NULL when not authenticated. */
+const char *smtp_session_sasl_user(const struct smtp_session *s);
+/* Did the client send this command before our previous reply (RFC 2920
+ * pipelining without EHLO, or talking ahead where it must not)? */
+int	smtp_session_pipelined(const struct smtp_session *s);
+/* The protocol name for logs and Received: (SMTP, ESMTP, ESMTPS, ...). */
+const char *smtp_session_protocol(const struct smtp_session *s);
+/* Per-session data of the policy (freed by its on_disconnect). */
+void	smtp_session_set_policy_data(struct smtp_session *s, void *data);
+void   *smtp_session_policy_data(const struct smtp_session *s);
+/* From on_connect: the greet wait for this client (0 = greet at once,
+ * e.g. for $mynetworks). */
+void	smtp_session_set_greet_wait(struct smtp_session *s, int seconds);
+/* Resume a session whose hook answered SMTP_POLICY_PENDING. */
+void	smtp_session_wakeup(struct smtp_session *s);
+/* HOLD / DISCARD the current transaction (SMTP_TX_*); reset with it. */
+void	smtp_session_set_tx_flags(struct smtp_session *s, int flags);
 /* May this client relay (mynetworks, later AUTH)?  Set by policy hooks. */
 void	smtp_session_set_relay_ok(struct smtp_session *s, int ok);
 int	smtp_session_relay_ok(const struct smtp_session *s);

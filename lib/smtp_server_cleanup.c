@@ -96,7 +96,9 @@ smtp_cleanup_open(struct smtp_session *s)
 	ipc_put_str(m, IPC_ATTR_CLIENT_NAME, s->client_name);
 	ipc_put_str(m, IPC_ATTR_CLIENT_ADDR, s->client_addr);
 	ipc_put_str(m, IPC_ATTR_HELO, s->helo ? s->helo : "");
-	ipc_put_str(m, IPC_ATTR_PROTOCOL, s->esmtp ? "ESMTP" : "SMTP");
+	ipc_put_str(m, IPC_ATTR_PROTOCOL, smtp_session_protocol(s));
+	if (s->sasl_user)
+		ipc_put_str(m, IPC_ATTR_SASL_USER, s->sasl_user);
 	ipc_put_str(m, IPC_ATTR_SENDER, s->sender);
 	smtp_cleanup_send(s, m);
 	ipc_msg_free(m);
@@ -135,6 +137,8 @@ smtp_cleanup_end(struct smtp_session *s)
 	struct timeval tv;
 
 	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_END);
+	if (s->tx_flags & SMTP_TX_HOLD)
+		ipc_put_int(m, IPC_ATTR_FLAGS, CLEANUP_F_HOLD);
 	smtp_cleanup_send(s, m);
 	ipc_msg_free(m);
 	/* Cleanup fsyncs now; give it the same time a client gets. */

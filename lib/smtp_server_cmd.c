@@ -30,12 +30,14 @@ smtp_helo_common(struct smtp_session *s, struct smtp_cmd *c, int esmtp)
 	}
 	helo = xstrndup(c->arg, c->arg_len);
 	strbuf_reset(&s->reply);
-	if (s->policy->check_helo
-	    && s->policy->check_helo(s, helo, &s->reply) != SMTP_POLICY_ACCEPT) {
-		smtp_log_reject(s, c->name, s->reply.data, NULL);
-		smtp_reply_hook(s, s->reply.data);
-		free(helo);
-		return (-1);
+	if (s->policy->check_helo) {
+		int	r = smtp_policy_ask(s, c->name, NULL,
+		    s->policy->check_helo(s, helo, &s->reply));
+
+		if (r != SMTP_POLICY_ACCEPT) {
+			free(helo);
+			return (r == SMTP_POLICY_PENDING ? SMTP_CMD_WAIT : -1);
+		}
 	}
 	/* RFC 5321 4.1.4: HELO/EHLO in a transaction resets it. */
 	free(s->helo);
@@ -48,8 +50,10 @@ smtp_helo_common(struct smtp_session *s, struct smtp_cmd *c, int esmtp)
 static int
 cmd_helo(struct smtp_session *s, struct smtp_cmd *c)
 {
-	if (smtp_helo_common(s, c, 0) < 0)
-		return (-1);
+	int	r;
+
+	if ((r = smtp_helo_common(s, c, 0)) != 0)
+		return (r);
 	smtp_reply(s, 250, NULL, "%s", s->cfg->myhostname);
 	return (0);
 }
@@ -57,15 +61,36 @@ cmd_helo(struct smtp_session *s, struct smtp_cmd *c)
 static int
 cmd_ehlo(struct smtp_session *s, struct smtp_cmd *c)
 {
+	struct strbuf kw;
+	int	r;
+
+	if ((r = smtp_helo_common(s, c, 1)) != 0)
+		return (r);
+	strbuf_init(&kw, 4096);
+	smtp_ehlo_keywords(s, &kw);
+	smtp_reply(s, 250, NULL, "%s%s", s->cfg->myhostname, kw.data);
+	strbuf_release(&kw);
+	return (0);
+}
+
+/* "\nKEYWORD" for each extension offered now (RFC 5321 4.1.1.1). */
+void
+smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out)
+{
 	const struct smtp_server_config *cfg = s->cfg;
 
-	if (smtp_helo_common(s, c, 1) < 0)
-		return (-1);
-	/* XXX DSN, SMTPUTF8, CHUNKING, STARTTLS and AUTH come later. */
-	smtp_reply(s, 250, NULL, "%s\nPIPELINING\nSIZE %ld\n%sENHANCEDSTATUSCODES\n"
-	    "8BITMIME", cfg->myhostname, cfg->message_size_limit,
-	    cfg->disable_vrfy ? "" : "VRFY\n");
-	return (0);
+	(void)strbuf_append_str(out, "\nPIPELINING");
+	if (cfg->message_size_limit > 0)
+		(void)strbuf_printf(out, "\nSIZE %ld", cfg->message_size_limit);
+	else
+		(void)strbuf_append_str(out, "\nSIZE");
+	if (!cfg->disable_vrfy)
+		(void)strbuf_append_str(out, "\nVRFY");
+	if (smtp_tls_offer(s))
+		(void)strbuf_append_str(out, "\nSTARTTLS");
+	(void)strbuf_append_str(out, "\nENHANCEDSTATUSCODES\n8BITMIME");
+	if (smtp_bdat_offer(s))
+		(void)strbuf_append_str(out, "\nCHUNKING");
 }
 
 static int
@@ -108,11 +133,20 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 		goto out;
 	}
 	strbuf_reset(&s->reply);
-	if (s->policy->check_mail
-	    && s->policy->check_mail(s, a.addr.data, &s->reply) != SMTP_POLICY_ACCEPT) {
-		smtp_log_reject(s, "MAIL", s->reply.data, NULL);
-		smtp_reply_hook(s, s->reply.data);
-		goto out;
+	if (s->policy->check_mail) {
+		/* The sender is known to the hook, but not yet accepted. */
+		int	r;
+
+		s->sender = xstrdup(a.addr.data);
+		r = smtp_policy_ask(s, "MAIL", NULL,
+		    s->policy->check_mail(s, a.addr.data, &s->reply));
+		free(s->sender);
+		s->sender = NULL;
+		if (r != SMTP_POLICY_ACCEPT) {
+			if (r == SMTP_POLICY_PENDING)
+				ret = SMTP_CMD_WAIT;
+			goto out;
+		}
 	}
 	s->sender = xstrdup(a.addr.data);
 	if (smtp_cleanup_open(s) < 0) {
@@ -161,11 +195,18 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *c)
 		goto out;
 	}
 	strbuf_reset(&s->reply);
-	if (s->policy->check_rcpt
-	    && s->policy->check_rcpt(s, a.addr.data, &s->reply) != SMTP_POLICY_ACCEPT) {
-		smtp_log_reject(s, "RCPT", s->reply.data, a.addr.data);
-		smtp_reply_hook(s, s->reply.data);
-		goto out;
+	if (s->policy->check_rcpt) {
+		int	r;
+
+		s->curr_rcpt = a.addr.data;
+		r = smtp_policy_ask(s, "RCPT", a.addr.data,
+		    s->policy->check_rcpt(s, a.addr.data, &s->reply));
+		s->curr_rcpt = NULL;
+		if (r != SMTP_POLICY_ACCEPT) {
+			if (r == SMTP_POLICY_PENDING)
+				ret = SMTP_CMD_WAIT;
+			goto out;
+		}
 	}
 	smtp_cleanup_rcpt(s, a.addr.data);
 	if (s->nrcpt++ == 0)
@@ -192,6 +233,17 @@ cmd_data(struct smtp_session *s, struct smtp_cmd *c)
 	if (s->state != SMTP_S_RCPT) {
 		smtp_reply(s, 503, "5.5.1", "Error: need RCPT command");
 		return (-1);
+	}
+	if (s->policy->check_data) {
+		int	r;
+
+		strbuf_reset(&s->reply);
+		r = smtp_policy_ask(s, "DATA", NULL,
+		    s->policy->check_data(s, &s->reply));
+		if (r == SMTP_POLICY_PENDING)
+			return (SMTP_CMD_WAIT);
+		if (r != SMTP_POLICY_ACCEPT)
+			return (-1);
 	}
 	if (s->cl_state != SMTP_CL_OPEN) {
 		log_warn("%s[%s]: cleanup connection lost before DATA",
@@ -289,6 +341,8 @@ static const struct {
 	{SMTP_VERB_HELP, cmd_help},
 	{SMTP_VERB_VRFY, cmd_vrfy},
 	{SMTP_VERB_HTTP, cmd_http},
+	{SMTP_VERB_STARTTLS, smtp_cmd_starttls},
+	{SMTP_VERB_BDAT, smtp_cmd_bdat},
 };
 
 void
@@ -308,15 +362,32 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 		if (smtp_handlers[i].verb == c.verb)
 			fn = smtp_handlers[i].fn;
 	s->last_cmd = c.name;
-	s->cmd_total[c.verb]++;
-	/* A client that only keeps the session busy (Postfix's
-	 * smtpd_junk_command_limit): past the limit every junk command counts
-	 * as an error, so the hard error limit ends the session. */
-	if ((c.verb == SMTP_VERB_NOOP || c.verb == SMTP_VERB_RSET ||
-	    c.verb == SMTP_VERB_VRFY || c.verb == SMTP_VERB_HELP) &&
-	    s->cfg->junk_command_limit > 0 &&
-	    ++s->junk > s->cfg->junk_command_limit)
-		s->errors++;
-	if (fn(s, &c) == 0)
+	/* A command run again after a hook's wake-up was counted already. */
+	if (!s->rerun) {
+		s->cmd_total[c.verb]++;
+		/* A client that only keeps the session busy (Postfix's
+		 * smtpd_junk_command_limit): past the limit every junk
+		 * command counts as an error, so the hard error limit ends
+		 * the session. */
+		if ((c.verb == SMTP_VERB_NOOP || c.verb == SMTP_VERB_RSET ||
+		    c.verb == SMTP_VERB_VRFY || c.verb == SMTP_VERB_HELP) &&
+		    s->cfg->junk_command_limit > 0 &&
+		    ++s->junk > s->cfg->junk_command_limit)
+			s->errors++;
+	}
+	switch (fn(s, &c)) {
+	case SMTP_CMD_DONE:
 		s->cmd_ok[c.verb]++;
+		break;
+	case SMTP_CMD_WAIT:
+		/* A hook went to find out; run the line again on wake-up. */
+		if (line != s->pending_line.data) {
+			strbuf_reset(&s->pending_line);
+			(void)strbuf_append(&s->pending_line, line, len);
+		}
+		s->waiting = SMTP_W_COMMAND;
+		break;
+	default:
+		break;
+	}
 }

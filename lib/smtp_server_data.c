@@ -50,7 +50,7 @@ smtp_received(struct smtp_session *s, struct strbuf *out)
 	smtp_header_text(out, s->helo ? s->helo : "");
 	(void)strbuf_printf(out, " (%s [%s])\n\tby %s (%s) with %s",
 	    s->client_name, s->client_addr, s->cfg->myhostname,
-	    s->cfg->mail_name, s->esmtp ? "ESMTP" : "SMTP");
+	    s->cfg->mail_name, smtp_session_protocol(s));
 	if (s->nrcpt == 1 && s->first_rcpt) {
 		(void)strbuf_append_str(out, "\n\tfor <");
 		smtp_header_text(out, s->first_rcpt);
@@ -133,6 +133,33 @@ smtp_data_end(struct smtp_session *s)
 		smtp_session_reset(s);
 		return;
 	}
+	if (s->policy->check_eod) {
+		int	r;
+
+		strbuf_reset(&s->reply);
+		r = smtp_policy_ask(s, "END-OF-MESSAGE", NULL,
+		    s->policy->check_eod(s, &s->reply));
+		if (r == SMTP_POLICY_PENDING) {
+			s->waiting = SMTP_W_EOD;	/* here again on wake-up */
+			return;
+		}
+		if (r != SMTP_POLICY_ACCEPT) {
+			smtp_data_failed(s);
+			smtp_session_reset(s);
+			return;
+		}
+	}
+	if (s->tx_flags & SMTP_TX_DISCARD) {
+		/* Postfix's DISCARD: the client hears success, nothing is
+		 * queued. */
+		log_info("NOQUEUE: discard: END-OF-MESSAGE from %s[%s]; from=<%s>"
+		    " nrcpt=%zu", s->client_name, s->client_addr,
+		    s->sender ? s->sender : "", s->nrcpt);
+		smtp_reply(s, 250, "2.0.0", "Ok");
+		s->errors = 0;
+		smtp_session_reset(s);
+		return;
+	}
 	smtp_cleanup_end(s);
 	s->state = SMTP_S_DATA_END;
 }
@@ -150,6 +177,8 @@ smtp_data_result(struct smtp_session *s, int status, const char *id,
 	if (status == 0) {
 		log_info("%s: client=%s[%s]", id, s->client_name, s->client_addr);
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
+		/* The error limits count errors "without delivering mail". */
+		s->errors = 0;
 	} else if (status >= 400 && status <= 599 && reason
 	    && snprintf(text, sizeof(text), "%d %s", status, reason)
 	    < (int)sizeof(text)) {

@@ -17,9 +17,11 @@
 #include "smtp_server.h"
 
 struct bufferevent;
+struct event;
 
 /* The session state machine (DESIGN §10). */
 enum smtp_state {
+	SMTP_S_CONNECT,		/* before the greeting: policy, greet wait */
 	SMTP_S_START,		/* greeted, no HELO/EHLO yet */
 	SMTP_S_READY,		/* HELO/EHLO done, no transaction */
 	SMTP_S_MAIL,		/* MAIL accepted, no recipient yet */
@@ -42,7 +44,10 @@ struct smtp_session {
 	struct bufferevent *bev;		/* the client */
 	enum smtp_state state;
 	char	client_addr[64];
-	char	client_name[8];			/* "unknown": no rDNS yet */
+	char	client_port[8];
+	char	server_addr[64];
+	char	client_name[256];		/* "unknown": no rDNS (yet) */
+	char   *reverse_name;			/* PTR result, NULL when none */
 	char   *helo;				/* NULL before HELO/EHLO */
 	int	esmtp;				/* EHLO was used */
 	int	relay_ok;
@@ -53,10 +58,29 @@ struct smtp_session {
 	unsigned cmd_total[SMTP_VERB_COUNT];
 	struct linerd lr;
 	struct strbuf reply;			/* scratch: hook replies */
+	/* a hook answered SMTP_POLICY_PENDING (see smtp_session_wakeup) */
+	enum smtp_wait { SMTP_W_NONE, SMTP_W_CONNECT, SMTP_W_COMMAND,
+	    SMTP_W_EOD } waiting;
+	struct strbuf pending_line;		/* the command to run again */
+	int	rerun;				/* running it again: no counting */
+	struct event *wake_ev;			/* wake-up, run from the loop */
+	struct event *timer_ev;			/* greet wait, error sleep */
+	int	connect_ok;			/* the connect policy said yes */
+	int	greet_passed;			/* greet wait over (or none) */
+	int	timer_pending;			/* error sleep: replies held */
+	int	pipelined;			/* input waited behind the command */
+	void   *policy_data;
+	int	tx_flags;			/* SMTP_TX_* */
+	/* TLS and SASL facts, filled by smtp_server_tls.c and AUTH */
+	char   *tls_protocol;
+	char   *tls_cipher;
+	char   *tls_peer_fp;
+	char   *sasl_user;
 	/* the transaction */
 	char   *sender;				/* NULL before MAIL */
 	size_t	nrcpt;
 	char   *first_rcpt;			/* for the Received: "for" clause */
+	const char *curr_rcpt;			/* RCPT being checked, borrowed */
 	struct dotdata dd;
 	struct strbuf content;			/* content not yet framed */
 	/* cleanup */
@@ -76,6 +100,27 @@ void	smtp_log_reject(struct smtp_session *s, const char *cmd,
 
 /* smtp_server_cmd.c: run one command line (from linerd). */
 void	smtp_command(struct smtp_session *s, const char *line, size_t len);
+/* What a command handler returns: done, refused, or waiting for a hook. */
+#define SMTP_CMD_DONE		0
+#define SMTP_CMD_REFUSED	(-1)
+#define SMTP_CMD_WAIT		1
+/* Ask a policy hook's answer about cmd; returns SMTP_POLICY_* and, for a
+ * reject, logs it and queues the reply. */
+int	smtp_policy_ask(struct smtp_session *s, const char *cmd,
+	    const char *rcpt, int result);
+/* The EHLO keyword lines after the host name ("PIPELINING\nSIZE 10240000
+ * ..."), in out. */
+void	smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out);
+
+/* smtp_server_tls.c: STARTTLS (and implicit TLS). */
+int	smtp_cmd_starttls(struct smtp_session *s, struct smtp_cmd *c);
+/* Is STARTTLS offered in this session now? */
+int	smtp_tls_offer(const struct smtp_session *s);
+
+/* smtp_server_bdat.c: BDAT (RFC 3030). */
+int	smtp_cmd_bdat(struct smtp_session *s, struct smtp_cmd *c);
+/* Is CHUNKING offered? */
+int	smtp_bdat_offer(const struct smtp_session *s);
 
 /* smtp_server_data.c */
 void	smtp_data_start(struct smtp_session *s);

@@ -19,6 +19,9 @@ extern long var_smtpd_junk_command_limit;
 extern long var_smtpd_recipient_limit;
 extern long var_smtpd_data_line_limit;
 extern int var_disable_vrfy_command;
+extern long var_smtpd_soft_error_limit;
+extern long var_smtpd_error_sleep_time;
+extern long var_smtpd_greet_wait;
 
 
 extern const struct conf_param smtpd_params[];

@@ -14,6 +14,9 @@ long	var_smtpd_junk_command_limit;
 long	var_smtpd_recipient_limit;
 long	var_smtpd_data_line_limit;
 int	var_disable_vrfy_command;
+long	var_smtpd_soft_error_limit;
+long	var_smtpd_error_sleep_time;
+long	var_smtpd_greet_wait;
 /* cleanup's parameters too (cleanup_params.c): same names and defaults;
  * the variables differ because `tegami` links both tables. */
 /* Also qmgr's and local's (virtual mailboxes): same names and defaults. */
@@ -44,5 +47,16 @@ const struct conf_param smtpd_params[] = {
 	 * (no address harvesting). */
 	{"disable_vrfy_command", CONF_BOOL, "yes", NULL,
 	    &var_disable_vrfy_command, 0, 0, 0},
+	/* Errors (without a delivered message) after which every error
+	 * reply waits $smtpd_error_sleep_time. */
+	{"smtpd_soft_error_limit", CONF_INT, "10", NULL,
+	    &var_smtpd_soft_error_limit, 0, 100000, 0},
+	{"smtpd_error_sleep_time", CONF_TIME, "1s", NULL,
+	    &var_smtpd_error_sleep_time, 0, 3600, 's'},
+	/* Time before the greeting during which a client that talks is
+	 * disconnected (postscreen's PREGREET test, inside smtpd).  Not in
+	 * Postfix's smtpd; clients in $mynetworks are greeted at once. */
+	{"smtpd_greet_wait", CONF_TIME, "1s", NULL, &var_smtpd_greet_wait,
+	    0, 60, 's'},
 	CONF_TABLE_END
 };

@@ -71,6 +71,9 @@ smtpd_policy_init(void)
 	smtpd_config.message_size_limit = var_message_size_limit;
 	smtpd_config.ipc_frame_limit = var_ipc_frame_limit;
 	smtpd_config.disable_vrfy = var_disable_vrfy_command;
+	smtpd_config.soft_error_limit = var_smtpd_soft_error_limit;
+	smtpd_config.error_sleep_time = var_smtpd_error_sleep_time;
+	smtpd_config.greet_wait = var_smtpd_greet_wait;
 }
 
 void
@@ -84,6 +87,9 @@ smtpd_on_connect(struct smtp_session *s, struct strbuf *reply)
 {
 	smtp_session_set_relay_ok(s, cidr_list_match(smtpd_mynetworks,
 	    smtp_session_client_addr(s)));
+	/* Our own networks are not tested for talking before the greeting. */
+	if (smtp_session_relay_ok(s))
+		smtp_session_set_greet_wait(s, 0);
 	return (SMTP_POLICY_ACCEPT);
 }
 
