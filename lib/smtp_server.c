@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "netio.h"
+#include "proxy_proto.h"
 #include "smtp_reply.h"
 #include "smtp_server_int.h"
 
@@ -285,7 +286,8 @@ smtp_session_reset(struct smtp_session *s)
 	s->tx_flags = 0;
 	strbuf_reset(&s->content);
 	dotdata_init(&s->dd, 0, 0);
-	if (s->state != SMTP_S_CLOSING && s->state != SMTP_S_CONNECT)
+	if (s->state != SMTP_S_CLOSING && s->state != SMTP_S_CONNECT
+	    && s->state != SMTP_S_PROXY)
 		s->state = s->helo ? SMTP_S_READY : SMTP_S_START;
 }
 
@@ -486,6 +488,51 @@ smtp_pregreet(struct smtp_session *s, struct evbuffer *in)
 	smtp_session_close(s);
 }
 
+static void smtp_session_begin(struct smtp_session *);
+
+/*
+ * Behind a load balancer (smtpd_upstream_proxy_protocol = haproxy) the
+ * connection starts with a PROXY v1 or v2 header that names the real
+ * client.  Until it is complete nothing else is read; a header that is
+ * malformed, too long or late ends the connection.
+ */
+static void
+smtp_proxy_input(struct smtp_session *s, struct evbuffer *in)
+{
+	size_t	n = evbuffer_get_length(in), used = 0;
+	struct proxy_info info;
+	const char *why = "malformed header";
+	enum proxy_result r;
+
+	if (n > PROXY_HEADER_MAX)
+		n = PROXY_HEADER_MAX;
+	r = proxy_parse(evbuffer_pullup(in, (ssize_t)n), n, &used, &info, &why);
+	if (r == PROXY_NEED_MORE && n < PROXY_HEADER_MAX)
+		return;
+	if (r != PROXY_OK) {
+		if (r == PROXY_NEED_MORE)
+			why = "header too long";
+		log_warn("haproxy read: %s from [%s]:%s", why, s->client_addr,
+		    s->client_port);
+		smtp_reply(s, 421, "4.7.0", "%s Error: bad PROXY protocol header",
+		    s->cfg->myhostname);
+		smtp_session_close(s);
+		return;
+	}
+	evbuffer_drain(in, used);
+	evtimer_del(s->timer_ev);
+	if (!info.local) {
+		strlcpy(s->client_addr, info.client_addr, sizeof(s->client_addr));
+		(void)snprintf(s->client_port, sizeof(s->client_port), "%u",
+		    info.client_port);
+		strlcpy(s->server_addr, info.server_addr, sizeof(s->server_addr));
+	}
+	smtp_session_begin(s);
+	/* Anything after the header came before the greeting. */
+	if (s->state == SMTP_S_CONNECT && evbuffer_get_length(in) > 0)
+		smtp_pregreet(s, in);
+}
+
 /* The input loop: run everything complete in the input buffer. */
 static void
 smtp_read_cb(struct bufferevent *bev, void *arg)
@@ -495,6 +542,10 @@ smtp_read_cb(struct bufferevent *bev, void *arg)
 	const char *p;
 	size_t	n, used;
 
+	if (s->state == SMTP_S_PROXY) {
+		smtp_proxy_input(s, in);
+		return;
+	}
 	if (s->state == SMTP_S_CONNECT) {
 		if (evbuffer_get_length(in) > 0)
 			smtp_pregreet(s, in);
@@ -580,6 +631,14 @@ smtp_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smtp_session *s = arg;
 
+	if (s->state == SMTP_S_PROXY) {
+		log_warn("haproxy read: timeout error from [%s]:%s",
+		    s->client_addr, s->client_port);
+		smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+		    s->cfg->myhostname);
+		smtp_session_close(s);
+		return;
+	}
 	if (s->state == SMTP_S_CONNECT) {
 		s->greet_passed = 1;
 		smtp_greet_maybe(s);
@@ -701,13 +760,27 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	log_info("connect from %s[%s]", s->client_name, s->client_addr);
-
-	/* The greet wait runs while the policy looks the client up. */
-	if (cfg->greet_wait > 0) {
-		tv.tv_sec = cfg->greet_wait;
+	if (cfg->upstream_proxy) {
+		s->state = SMTP_S_PROXY;
+		tv.tv_sec = cfg->upstream_proxy_timeout;
 		evtimer_add(s->timer_ev, &tv);
-	} else
+		return;
+	}
+	smtp_session_begin(s);
+}
+
+/* The client is known: log it, start the greet wait and the policy. */
+static void
+smtp_session_begin(struct smtp_session *s)
+{
+	struct timeval tv = { s->cfg->greet_wait, 0 };
+
+	s->state = SMTP_S_CONNECT;
+	log_info("connect from %s[%s]", s->client_name, s->client_addr);
+	/* The greet wait runs while the policy looks the client up. */
+	if (s->cfg->greet_wait > 0)
+		evtimer_add(s->timer_ev, &tv);
+	else
 		s->greet_passed = 1;
 	smtp_connect_stage(s);
 }

@@ -59,6 +59,8 @@ struct smtp_server_config {
 	long	error_sleep_time;	/* that wait, seconds */
 	long	greet_wait;		/* seconds before the banner (PREGREET
 					 * test); 0 = none */
+	int	upstream_proxy;		/* a HAProxy PROXY header comes first */
+	long	upstream_proxy_timeout;	/* seconds to wait for it */
 };
 
 #define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* offer AUTH (later: submission) */

@@ -21,6 +21,7 @@ struct event;
 
 /* The session state machine (DESIGN §10). */
 enum smtp_state {
+	SMTP_S_PROXY,		/* reading the PROXY protocol header */
 	SMTP_S_CONNECT,		/* before the greeting: policy, greet wait */
 	SMTP_S_START,		/* greeted, no HELO/EHLO yet */
 	SMTP_S_READY,		/* HELO/EHLO done, no transaction */

@@ -22,6 +22,8 @@ extern int var_disable_vrfy_command;
 extern long var_smtpd_soft_error_limit;
 extern long var_smtpd_error_sleep_time;
 extern long var_smtpd_greet_wait;
+extern char *var_smtpd_upstream_proxy_protocol;
+extern long var_smtpd_upstream_proxy_timeout;
 
 
 extern const struct conf_param smtpd_params[];

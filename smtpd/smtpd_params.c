@@ -17,6 +17,8 @@ int	var_disable_vrfy_command;
 long	var_smtpd_soft_error_limit;
 long	var_smtpd_error_sleep_time;
 long	var_smtpd_greet_wait;
+char   *var_smtpd_upstream_proxy_protocol;
+long	var_smtpd_upstream_proxy_timeout;
 /* cleanup's parameters too (cleanup_params.c): same names and defaults;
  * the variables differ because `tegami` links both tables. */
 /* Also qmgr's and local's (virtual mailboxes): same names and defaults. */
@@ -58,5 +60,11 @@ const struct conf_param smtpd_params[] = {
 	 * Postfix's smtpd; clients in $mynetworks are greeted at once. */
 	{"smtpd_greet_wait", CONF_TIME, "1s", NULL, &var_smtpd_greet_wait,
 	    0, 60, 's'},
+	/* "haproxy": every connection starts with a PROXY v1/v2 header from a
+	 * load balancer, which names the real client; "" = none. */
+	{"smtpd_upstream_proxy_protocol", CONF_STR, "", NULL,
+	    &var_smtpd_upstream_proxy_protocol, 0, 0, 0},
+	{"smtpd_upstream_proxy_timeout", CONF_TIME, "5s", NULL,
+	    &var_smtpd_upstream_proxy_timeout, 1, 3600, 's'},
 	CONF_TABLE_END
 };

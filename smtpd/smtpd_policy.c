@@ -74,6 +74,13 @@ smtpd_policy_init(void)
 	smtpd_config.soft_error_limit = var_smtpd_soft_error_limit;
 	smtpd_config.error_sleep_time = var_smtpd_error_sleep_time;
 	smtpd_config.greet_wait = var_smtpd_greet_wait;
+	if (strcmp(var_smtpd_upstream_proxy_protocol, "haproxy") == 0)
+		smtpd_config.upstream_proxy = 1;
+	else if (*var_smtpd_upstream_proxy_protocol != '\0')
+		log_fatal("parameter smtpd_upstream_proxy_protocol: unknown "
+		    "protocol \"%s\" (expected \"haproxy\" or nothing)",
+		    var_smtpd_upstream_proxy_protocol);
+	smtpd_config.upstream_proxy_timeout = var_smtpd_upstream_proxy_timeout;
 }
 
 void
