@@ -319,6 +319,30 @@ cmd_http(struct smtp_session *s, struct smtp_cmd *c)
 	return (-1);
 }
 
+/* EXPN would list a mailing list's members to anyone: never offered. */
+static int
+cmd_expn(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 502, "5.5.1", "EXPN command is disabled");
+	return (-1);
+}
+
+/* ETRN (RFC 1985) needs a per-site queue; tegami has none. */
+static int
+cmd_etrn(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 502, "5.5.1", "Error: ETRN is not supported");
+	return (-1);
+}
+
+/* AUTH where the policy offers none (submission offers it). */
+static int
+cmd_auth(struct smtp_session *s, struct smtp_cmd *c)
+{
+	smtp_reply(s, 503, "5.5.1", "Error: authentication not enabled");
+	return (-1);
+}
+
 static int
 cmd_unknown(struct smtp_session *s, struct smtp_cmd *c)
 {
@@ -341,6 +365,9 @@ static const struct {
 	{SMTP_VERB_HELP, cmd_help},
 	{SMTP_VERB_VRFY, cmd_vrfy},
 	{SMTP_VERB_HTTP, cmd_http},
+	{SMTP_VERB_EXPN, cmd_expn},
+	{SMTP_VERB_ETRN, cmd_etrn},
+	{SMTP_VERB_AUTH, cmd_auth},
 	{SMTP_VERB_STARTTLS, smtp_cmd_starttls},
 	{SMTP_VERB_BDAT, smtp_cmd_bdat},
 };
