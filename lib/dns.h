@@ -118,7 +118,10 @@ int	dns_reverse_name(const char *addr, const char *suffix,
  * Parse the RDATA of one record of the given type (wire format, as
  * libunbound hands it: compressed names already expanded) into rr.
  * -1 when malformed (the record is then skipped).  rr->data is malloc'd
- * (free with dns_rr_release).
+ * (free with dns_rr_release).  Malformed includes: a compression pointer,
+ * a label over 63 octets, a name over 255 octets on the wire or over
+ * DNS_NAME_MAX characters once escaped, bytes left over after a name, a
+ * TXT length byte past the end, an unsupported type.
  */
 int	dns_rr_parse(int type, const unsigned char *rdata, size_t len,
 	    struct dns_rr *rr);
