@@ -639,6 +639,15 @@ dns_configure(const char *servers, const char *trust_anchor_file,
 		snprintf(zone, sizeof(zone), "%d.100.in-addr.arpa.", i);
 		(void)ub_ctx_zone_remove(dns_ctx, zone);
 	}
+	/* Named servers decide about loopback names too (a test's DNS
+	 * server may give 127.0.0.1 a PTR record); the system resolver
+	 * keeps libunbound's own answers for them. */
+	if (servers != NULL && *servers != '\0') {
+		(void)ub_ctx_zone_remove(dns_ctx, "localhost.");
+		(void)ub_ctx_zone_remove(dns_ctx, "127.in-addr.arpa.");
+		(void)ub_ctx_zone_remove(dns_ctx, "1.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		    "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.");
+	}
 	return (0);
 }
 
