@@ -45,6 +45,7 @@ PROGRAMS := \
 	local:local-delivery:local-delivery/main.c:libexec \
 	pickup:pickup:pickup/main.c:libexec \
 	showq:showq:showq/main.c:libexec \
+	anvil:anvil:anvil/main.c:libexec \
 	postdrop:sendmail:sendmail/postdrop.c:libexec
 
 pname = $(word 1,$(subst :, ,$(1)))

@@ -94,7 +94,8 @@ ctl_init_master_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	    "cleanup   unix  -       -       n       -       0       cleanup\n"
 	    "qmgr      unix  n       -       n       300     1       qmgr\n"
 	    "local     unix  -       n       n       -       -       local\n"
-	    "showq     unix  n       -       n       -       -       showq\n");
+	    "showq     unix  n       -       n       -       -       showq\n"
+	    "anvil     unix  -       -       n       -       1       anvil\n");
 	return r ? -1 : 0;
 }
 

@@ -21,6 +21,7 @@ extern const struct conf_param qmgr_params[] WEAK;
 extern const struct conf_param local_params[] WEAK;
 extern const struct conf_param pickup_params[] WEAK;
 extern const struct conf_param showq_params[] WEAK;
+extern const struct conf_param anvil_params[] WEAK;
 extern const struct conf_param sendmail_params[] WEAK;
 extern const struct conf_param master_params[] WEAK;
 
@@ -36,6 +37,7 @@ static const struct {
 	{ "local_params", local_params, 0 },
 	{ "pickup_params", pickup_params, 0 },
 	{ "showq_params", showq_params, 0 },
+	{ "anvil_params", anvil_params, 0 },
 	{ "sendmail_params", sendmail_params, 0 },
 };
 #define CTL_NTABLES (sizeof(ctl_tables) / sizeof(ctl_tables[0]))

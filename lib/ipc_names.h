@@ -93,4 +93,28 @@
 #define IPC_ATTR_ARRIVAL	"arrival"
 #define IPC_ATTR_RCPT_REASON	"rcpt_reason"
 
+/* ---- anvil (private/anvil) --------------------------------------------------
+ * One long-lived connection per client process; requests are answered in
+ * order, one reply frame each.  ident = "service:client_addr".
+ *   {req=connect, ident}     -> {status=0, count, rate}  (count and rate
+ *                               include this connection)
+ *   {req=disconnect, ident}  -> {status=0}
+ *   {req=message, ident}     -> {status=0, rate}         (MAIL FROM)
+ *   {req=rcpt, ident}        -> {status=0, rate}         (RCPT TO)
+ * status 1 = anvil cannot count (table full): the client does not limit.
+ * Rates count events in the current $anvil_rate_time_unit window.  When a
+ * client's connection closes, every connection it counted is given back.
+ * An unknown request or a malformed frame ends that connection.
+ */
+#define IPC_REQ_ANVIL_CONNECT	"connect"
+#define IPC_REQ_ANVIL_DISCONNECT "disconnect"
+#define IPC_REQ_ANVIL_MESSAGE	"message"
+#define IPC_REQ_ANVIL_RCPT	"rcpt"
+#define IPC_ATTR_IDENT		"ident"
+#define IPC_ATTR_COUNT		"count"
+#define IPC_ATTR_RATE		"rate"
+
+#define ANVIL_STAT_OK		0
+#define ANVIL_STAT_FULL		1
+
 #endif
