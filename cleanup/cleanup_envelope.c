@@ -26,7 +26,9 @@
 
 #define ATTR_VALUE_MAX	1024	/* longest arrival attribute kept */
 #define ORCPT_MAX	500	/* RFC 3461 4.2: an ORCPT fits an SMTP line */
-#define CLEANUP_F_KNOWN	(CLEANUP_F_LOCAL | CLEANUP_F_EXTRACT | CLEANUP_F_BOUNCE)
+#define ENVID_MAX	100	/* RFC 3461 4.4 */
+#define CLEANUP_F_KNOWN	(CLEANUP_F_LOCAL | CLEANUP_F_EXTRACT | CLEANUP_F_BOUNCE | \
+			    CLEANUP_F_SMTPUTF8)
 
 /* Arrival attributes cleanup stores in the queue file (others are
  * ignored: a newer client may send more). */
@@ -119,6 +121,23 @@ normalize_addr(const char *in, struct strbuf *out, const char **why)
 	return rc;
 }
 
+/* DSN attributes (RFC 3461) have tighter rules than the others: RET is
+ * FULL or HDRS, ENVID printable ASCII of at most 100 characters. */
+static int
+dsn_attr_ok(const char *name, const char *v)
+{
+	if (strcmp(name, IPC_ATTR_RET) == 0)
+		return strcmp(v, "FULL") == 0 || strcmp(v, "HDRS") == 0;
+	if (strcmp(name, IPC_ATTR_ENVID) == 0) {
+		if (*v == '\0' || strlen(v) > ENVID_MAX)
+			return 0;
+		for (; *v; v++)
+			if ((unsigned char)*v > 0x7e)
+				return 0;
+	}
+	return 1;
+}
+
 static void
 begin_attrs(struct cleanup_state *st, const struct ipc_msg *m)
 {
@@ -128,7 +147,7 @@ begin_attrs(struct cleanup_state *st, const struct ipc_msg *m)
 	for (i = 0; stored_attrs[i] != NULL; i++) {
 		if ((v = ipc_get_str(m, stored_attrs[i])) == NULL)
 			continue;
-		if (!attr_value_ok(v)) {
+		if (!attr_value_ok(v) || !dsn_attr_ok(stored_attrs[i], v)) {
 			log_warn("%s: ignoring malformed %s attribute", st->log_id,
 			    stored_attrs[i]);
 			continue;

@@ -56,8 +56,12 @@ do_rcpt(struct proto *p, const struct ipc_msg *m)
 		return PR_ERROR;
 	}
 	(void)ipc_get_int(m, IPC_ATTR_NOTIFY, &notify);
+	/* RFC 3461 4.1: NEVER stands alone; anything else is "not given". */
+	if (notify < 0 || notify > 0x0f ||
+	    ((notify & DSN_NOTIFY_NEVER) && notify != DSN_NOTIFY_NEVER))
+		notify = 0;
 	cleanup_add_rcpt(&p->st, rcpt, ipc_get_str(m, IPC_ATTR_ORCPT),
-	    notify >= 0 && notify <= 0x0f ? (int)notify : 0, 0);
+	    (int)notify, 0);
 	return PR_CONTINUE;
 }
 

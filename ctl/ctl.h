@@ -10,6 +10,7 @@
  * ctl_conf.c     conf: postconf-like queries and edits
  * ctl_qdump.c    qdump: print a queue file (postcat-like)
  * ctl_map.c      map, alias: lookup tables (postmap, postalias)
+ * ctl_tls.c      tls-selfsigned: a snakeoil certificate for smtpd
  *
  * Commands return the process exit status; they print for the user
  * (`tegami: ...` on stderr for trouble), they do not log.
@@ -39,6 +40,10 @@ const char *const *ctl_params_missing(void);
 int	ctl_load_config(int all, struct strbuf *err);
 
 int	ctl_cmd_init(int argc, char **argv);
+/* ctl_tls.c: `tls-selfsigned [-f]`, and the certificates of init: the
+ * self-signed pairs in CONFIG_DIR/tls for host cn (kept when present). */
+int	ctl_cmd_tls_selfsigned(int argc, char **argv);
+int	ctl_tls_make_certs(const char *config_dir, const char *cn);
 int	ctl_cmd_start(int argc, char **argv);
 int	ctl_cmd_stop(int argc, char **argv);
 int	ctl_cmd_reload(int argc, char **argv);

@@ -6,7 +6,8 @@
  * touching /etc or /var: main.cf points every path into DIR, the SMTP
  * service listens on 127.0.0.1:N+25, local mail lands in DIR/mail.  As
  * root the daemons still run as an unprivileged mail_owner (`tegami`,
- * created when missing); as an ordinary user, as that user.
+ * created when missing); as an ordinary user, as that user.  A self-signed
+ * certificate in DIR/tls makes STARTTLS work out of the box (ctl_tls.c).
  * Errors are printed; an existing main.cf is never overwritten.
  */
 #include <errno.h>
@@ -22,7 +23,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "conf.h"
 #include "ctl.h"
+#include "mail_params.h"
 #include "map.h"
 #include "qfile.h"
 #include "strbuf.h"
@@ -74,6 +77,18 @@ ctl_init_main_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	r |= put_value(out, "alias_maps", path.data);
 	r |= put_value(out, "alias_database", path.data);
 	r |= put_value(out, "inet_interfaces", "127.0.0.1");
+	r |= strbuf_append_str(out, "\n# STARTTLS with the self-signed "
+	    "certificates init made (RSA and ECDSA),\n# as Debian's snakeoil "
+	    "does for a fresh Postfix.\n");
+	r |= put_value(out, "smtpd_tls_security_level", "may");
+	r |= strbuf_set_printf(&path, "%s/tls/cert.pem", o->dir);
+	r |= put_value(out, "smtpd_tls_cert_file", path.data);
+	r |= strbuf_set_printf(&path, "%s/tls/key.pem", o->dir);
+	r |= put_value(out, "smtpd_tls_key_file", path.data);
+	r |= strbuf_set_printf(&path, "%s/tls/eccert.pem", o->dir);
+	r |= put_value(out, "smtpd_tls_eccert_file", path.data);
+	r |= strbuf_set_printf(&path, "%s/tls/eckey.pem", o->dir);
+	r |= put_value(out, "smtpd_tls_eckey_file", path.data);
 	strbuf_release(&path);
 	return r ? -1 : 0;
 }
@@ -375,6 +390,9 @@ ctl_cmd_init(int argc, char **argv)
 		return 1;
 	strbuf_release(&text);
 	if (make_tree(&o) < 0 || make_aliases(dir) < 0)
+		return 1;
+	conf_register(mail_params_common);	/* for $myhostname's default */
+	if (ctl_tls_make_certs(dir, conf_value("myhostname")) < 0)
 		return 1;
 	if (geteuid() == 0)
 		warn_parents(dir);

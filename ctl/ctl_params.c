@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "mail_params.h"
+#include "tls_params.h"		/* lib/: always linked, not weak */
 
 #define WEAK __attribute__((weak))
 
@@ -32,6 +33,7 @@ static const struct {
 } ctl_tables[] = {
 	{ "master_params", master_params, 1 },
 	{ "smtpd_params", smtpd_params, 0 },
+	{ "tls_server_params", tls_server_params, 0 },
 	{ "cleanup_params", cleanup_params, 0 },
 	{ "qmgr_params", qmgr_params, 0 },
 	{ "local_params", local_params, 0 },

@@ -21,6 +21,7 @@ static const struct ctl_command {
 	const char *usage;
 } ctl_commands[] = {
 	{ "init", ctl_cmd_init, "init DIR [--port-base N]" },
+	{ "tls-selfsigned", ctl_cmd_tls_selfsigned, "tls-selfsigned [-f]" },
 	{ "start", ctl_cmd_start, "start [-f]" },
 	{ "stop", ctl_cmd_stop, "stop" },
 	{ "reload", ctl_cmd_reload, "reload" },

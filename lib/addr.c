@@ -69,10 +69,31 @@ addr_utf8_len(const unsigned char *p, const unsigned char *end)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
-	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	/* No overlong forms, no surrogates, nothing past U+10FFFF, and no
+	 * C1 control characters (U+0080..U+009F): controls have no place in
+	 * an address, in any encoding. */
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp <= 0x9f)
 		return 0;
 	return n;
+}
+
+int
+addr_utf8_valid(const char *p, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)p, *end = s + len;
+	size_t n;
+
+	while (s < end) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if ((n = addr_utf8_len(s, end)) == 0)
+			return 0;
+		s += n;
+	}
+	return 1;
 }
 
 /* Accept one non-ASCII character at s->p when SMTPUTF8 allows it;

@@ -52,6 +52,10 @@ int	addr_domain_valid(const char *domain, int utf8);
 /* A domain with at least one dot (or a domain literal). */
 int	addr_domain_is_fqdn(const char *domain);
 
+/* Is p[0..len) valid UTF-8 (no overlong forms, surrogates, code points
+ * past U+10FFFF, or C1 controls)?  ASCII bytes are not checked here. */
+int	addr_utf8_valid(const char *p, size_t len);
+
 /* Quote a local part if it is not a valid dot-string (for external form). */
 int	addr_quote_local(const char *local, size_t len, struct strbuf *out);
 

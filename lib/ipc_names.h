@@ -16,6 +16,9 @@
  *   {req=data, chunk}                          message content, LF line ends,
  *                                               any split, 0 or more frames
  *   {req=end, [flags]}                         flags: CLEANUP_F_HOLD
+ * begin's flags: CLEANUP_F_LOCAL, _EXTRACT, _BOUNCE, _SMTPUTF8; envid is
+ * xtext-decoded printable text, ret "FULL" or "HDRS", orcpt
+ * "addr-type;address" with the address decoded.
  * cleanup -> client: {status, [queue_id], [reason]}
  *   status 0 = queued (queue_id set); 4xx / 5xx = the SMTP code to give, with
  *   reason = "4.3.0 text" (enhanced code first).
@@ -53,6 +56,8 @@
 #define CLEANUP_F_EXTRACT	0x02	/* sendmail -t: recipients from To/Cc/Bcc, Bcc removed */
 #define CLEANUP_F_BOUNCE	0x04	/* a bounce/notice made by tegami itself */
 #define CLEANUP_F_HOLD		0x08	/* in the end frame: place into hold/ */
+#define CLEANUP_F_SMTPUTF8	0x10	/* in begin: SMTPUTF8 (RFC 6531) message;
+					 * stored in the queue file's flags */
 
 /* DSN NOTIFY bits (RFC 3461) */
 #define DSN_NOTIFY_NEVER	0x01

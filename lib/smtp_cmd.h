@@ -4,7 +4,10 @@
  * smtp_cmd_parse() splits a line (already without CRLF, from linerd) into
  * a verb and its argument text; smtp_cmd_parse_path() reads the argument of
  * MAIL and RCPT: "FROM:" / "TO:", the path (lib/addr.h) and the ESMTP
- * parameters (SIZE=, BODY=; others are reported as unsupported).  Input is
+ * parameters (SIZE, BODY, SMTPUTF8, and DSN's RET, ENVID, NOTIFY, ORCPT;
+ * others are reported as unsupported); smtp_cmd_parse_bdat() the size of a
+ * BDAT chunk.  EHLO keywords have mask bits (SMTP_EXT_*) so that a list of
+ * them (smtpd_discard_ehlo_keywords) can switch extensions off.  Input is
  * untrusted; results are typed errors with a static reason, never fatal.
  */
 #ifndef TEGAMI_SMTP_CMD_H
@@ -42,7 +45,25 @@ enum smtp_cmd_err {
 	SMTP_CMD_E_ADDR,	/* the path does not parse */
 	SMTP_CMD_E_PARAM,	/* a known parameter with a bad value */
 	SMTP_CMD_E_UNSUPPORTED,	/* a parameter we do not offer */
+	SMTP_CMD_E_DUP,		/* a parameter given twice (RFC 5321 4.1.2) */
+	SMTP_CMD_E_UTF8,	/* a non-ASCII address without SMTPUTF8 */
+	SMTP_CMD_E_DISABLED,	/* a DSN parameter while DSN is switched off */
 };
+
+/* EHLO keywords (extensions) as mask bits. */
+#define SMTP_EXT_PIPELINING	0x0001
+#define SMTP_EXT_SIZE		0x0002
+#define SMTP_EXT_VRFY		0x0004
+#define SMTP_EXT_ETRN		0x0008
+#define SMTP_EXT_STARTTLS	0x0010
+#define SMTP_EXT_AUTH		0x0020
+#define SMTP_EXT_ENHANCEDSTATUSCODES 0x0040
+#define SMTP_EXT_8BITMIME	0x0080
+#define SMTP_EXT_DSN		0x0100
+#define SMTP_EXT_SMTPUTF8	0x0200
+#define SMTP_EXT_CHUNKING	0x0400
+#define SMTP_EXT_BINARYMIME	0x0800
+#define SMTP_EXT_SILENT		0x8000	/* "silent-discard": do not log */
 
 struct smtp_cmd {
 	enum smtp_verb verb;
@@ -56,6 +77,18 @@ struct smtp_cmd {
 #define SMTP_BODY_NONE		0
 #define SMTP_BODY_7BIT		1
 #define SMTP_BODY_8BITMIME	2
+#define SMTP_BODY_BINARYMIME	3
+
+#define SMTP_RET_NONE		0
+#define SMTP_RET_FULL		1
+#define SMTP_RET_HDRS		2
+
+/* flags of smtp_cmd_parse_path() */
+#define SMTP_PATH_RCPT		0x01	/* "TO:<path>" (else "FROM:<path>") */
+#define SMTP_PATH_UTF8		0x02	/* RCPT of an SMTPUTF8 transaction */
+
+#define SMTP_ENVID_MAX		100	/* RFC 3461 4.4, as sent (xtext) */
+#define SMTP_ORCPT_MAX		500	/* RFC 3461 4.2, as sent */
 
 /* The parsed argument of MAIL FROM / RCPT TO. */
 struct smtp_path_args {
@@ -63,6 +96,13 @@ struct smtp_path_args {
 	uint64_t size;		/* SIZE= value, 0 when absent */
 	int	has_size;
 	int	body;		/* SMTP_BODY_* */
+	int	smtputf8;	/* MAIL ... SMTPUTF8 (RFC 6531) */
+	int	ret;		/* SMTP_RET_* (RFC 3461 RET=) */
+	struct strbuf envid;	/* ENVID, xtext decoded; "" when absent */
+	int	notify;		/* NOTIFY: DSN_NOTIFY_* bits of lib/ipc_names.h,
+				 * 0 when absent */
+	struct strbuf orcpt;	/* ORCPT as "addr-type;address" with the
+				 * address xtext decoded; "" when absent */
 	const char *bad;	/* the offending parameter, in the argument */
 	size_t	bad_len;
 };
@@ -77,12 +117,32 @@ enum smtp_cmd_err smtp_cmd_parse(const char *line, size_t len,
 void	smtp_path_args_init(struct smtp_path_args *args);
 void	smtp_path_args_release(struct smtp_path_args *args);
 
-/* Parse "FROM:<path> [params]" (rcpt == 0) or "TO:<path> [params]"
- * (rcpt == 1).  *why receives a static reason for logs on error; for
- * E_PARAM and E_UNSUPPORTED args->bad/bad_len name the parameter (borrowed
- * from arg). */
-enum smtp_cmd_err smtp_cmd_parse_path(const char *arg, size_t len, int rcpt,
-	    struct smtp_path_args *args, const char **why);
+/* Parse "FROM:<path> [params]" or, with SMTP_PATH_RCPT in flags, "TO:<path>
+ * [params]".  Parameters of the extensions in `off` (SMTP_EXT_* bits) are
+ * refused.  A non-ASCII address needs SMTPUTF8 on this MAIL or, for RCPT,
+ * SMTP_PATH_UTF8.  *why receives a static reason on error (for E_PARAM the
+ * reply text); for parameter errors args->bad/bad_len name the parameter
+ * (borrowed from arg). */
+enum smtp_cmd_err smtp_cmd_parse_path(const char *arg, size_t len, int flags,
+	    unsigned off, struct smtp_path_args *args, const char **why);
+
+/* The reply to a MAIL/RCPT argument that smtp_cmd_parse_path() refused
+ * with err: returns the code, sets *esc (static) and puts the text in out. */
+int	smtp_cmd_path_reply(enum smtp_cmd_err err, int flags,
+	    const struct smtp_path_args *args, const char *why, const char **esc,
+	    struct strbuf *out);
+
+/* Parse the argument of BDAT (RFC 3030): "chunk-size [LAST]", the size
+ * 1-20 decimal digits without overflow.  SMTP_CMD_OK or SMTP_CMD_E_SYNTAX. */
+enum smtp_cmd_err smtp_cmd_parse_bdat(const char *arg, size_t len,
+	    uint64_t *size, int *last);
+
+/* The SMTP_EXT_* bits of the EHLO keywords in a list (comma or white space
+ * separated, any case; "silent-discard" sets SMTP_EXT_SILENT; unknown words
+ * are ignored, as Postfix does). */
+unsigned smtp_ext_mask(const char *list);
+/* The names of the keywords in mask, space-separated, appended to out. */
+void	smtp_ext_names(unsigned mask, struct strbuf *out);
 
 /* The name of a verb ("MAIL"), for logs and counters. */
 const char *smtp_verb_name(enum smtp_verb verb);

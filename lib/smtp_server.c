@@ -142,9 +142,19 @@ smtp_session_pipelined(const struct smtp_session *s)
 	return (s->pipelined);
 }
 
+int
+smtp_session_esmtp(const struct smtp_session *s)
+{
+	return (s->esmtp);
+}
+
 const char *
 smtp_session_protocol(const struct smtp_session *s)
 {
+	/* RFC 6531 3.7.3: an SMTPUTF8 transaction is "with UTF8SMTP[S][A]". */
+	if (s->smtputf8)
+		return (s->tls_protocol ? (s->sasl_user ? "UTF8SMTPSA" :
+		    "UTF8SMTPS") : (s->sasl_user ? "UTF8SMTPA" : "UTF8SMTP"));
 	if (!s->esmtp)
 		return ("SMTP");
 	if (s->tls_protocol && s->sasl_user)
@@ -166,6 +176,12 @@ void *
 smtp_session_policy_data(const struct smtp_session *s)
 {
 	return (s->policy_data);
+}
+
+unsigned long
+smtp_session_command_seq(const struct smtp_session *s)
+{
+	return (s->cmd_seq);
 }
 
 void
@@ -280,6 +296,7 @@ smtp_session_reset(struct smtp_session *s)
 	smtp_cleanup_close(s);
 	free(s->sender);
 	s->sender = NULL;
+	s->smtputf8 = 0;
 	free(s->first_rcpt);
 	s->first_rcpt = NULL;
 	s->nrcpt = 0;
@@ -340,7 +357,7 @@ smtp_log_disconnect(struct smtp_session *s)
 	strbuf_release(&line);
 }
 
-static void
+void
 smtp_session_free(struct smtp_session *s)
 {
 	if (s->state != SMTP_S_CLOSING)
@@ -588,7 +605,7 @@ smtp_greet_maybe(struct smtp_session *s)
 }
 
 /* The connect stage: the policy's on_connect, which may wait for DNS. */
-static void
+void
 smtp_connect_stage(struct smtp_session *s)
 {
 	const struct smtp_policy *policy = s->policy;
@@ -603,13 +620,16 @@ smtp_connect_stage(struct smtp_session *s)
 			s->waiting = SMTP_W_CONNECT;
 			return;
 		}
+		/* Logged once the policy has looked the client's name up. */
+		log_info("connect from %s[%s]", s->client_name, s->client_addr);
 		if (r != SMTP_POLICY_ACCEPT) {
 			smtp_log_reject(s, "CONNECT", s->reply.data, NULL);
 			smtp_reply_hook(s, s->reply.data);
 			smtp_session_close(s);
 			return;
 		}
-	}
+	} else
+		log_info("connect from %s[%s]", s->client_name, s->client_addr);
 	s->connect_ok = 1;
 	smtp_greet_maybe(s);
 }
@@ -755,18 +775,28 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 	if (s->bev == NULL || s->wake_ev == NULL || s->timer_ev == NULL)
 		log_fatal("cannot make the events of a new session");
 	smtp_nsessions++;
-	bufferevent_setcb(s->bev, smtp_read_cb, smtp_write_cb, smtp_event_cb, s);
-	tv.tv_sec = cfg->timeout;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	smtp_session_set_bev(s, s->bev);
 	if (cfg->upstream_proxy) {
 		s->state = SMTP_S_PROXY;
 		tv.tv_sec = cfg->upstream_proxy_timeout;
+		tv.tv_usec = 0;
 		evtimer_add(s->timer_ev, &tv);
 		return;
 	}
 	smtp_session_begin(s);
+}
+
+/* The engine's callbacks and timeouts on the client's bufferevent (a new
+ * one after STARTTLS). */
+void
+smtp_session_set_bev(struct smtp_session *s, struct bufferevent *bev)
+{
+	struct timeval tv = { s->cfg->timeout, 0 };
+
+	s->bev = bev;
+	bufferevent_setcb(bev, smtp_read_cb, smtp_write_cb, smtp_event_cb, s);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 /* The client is known: log it, start the greet wait and the policy. */
@@ -776,11 +806,15 @@ smtp_session_begin(struct smtp_session *s)
 	struct timeval tv = { s->cfg->greet_wait, 0 };
 
 	s->state = SMTP_S_CONNECT;
-	log_info("connect from %s[%s]", s->client_name, s->client_addr);
 	/* The greet wait runs while the policy looks the client up. */
 	if (s->cfg->greet_wait > 0)
 		evtimer_add(s->timer_ev, &tv);
 	else
 		s->greet_passed = 1;
+	/* Implicit TLS (port 465): the handshake first, then the policy. */
+	if (s->cfg->tls_wrappermode) {
+		smtp_tls_wrapper(s);
+		return;
+	}
 	smtp_connect_stage(s);
 }

@@ -19,6 +19,7 @@
 #include "strbuf.h"
 
 struct event_base;
+struct tls_server;
 struct smtp_session;
 
 enum smtp_policy_result {
@@ -59,9 +60,28 @@ struct smtp_server_config {
 	long	error_sleep_time;	/* that wait, seconds */
 	long	greet_wait;		/* seconds before the banner (PREGREET
 					 * test); 0 = none */
+	/* TLS, filled by tls_server_configure() (lib/tls_params.c) */
+	struct tls_server *tls;		/* NULL: no TLS (STARTTLS gets 454) */
+	int	tls_level;		/* SMTP_TLS_NONE, _MAY, _ENCRYPT */
+	int	tls_wrappermode;	/* TLS from the first byte (port 465) */
+	int	tls_auth_only;		/* AUTH only after TLS */
+	int	tls_received_header;	/* protocol and cipher in Received: */
+	int	tls_loglevel;		/* smtpd_tls_loglevel */
+	long	starttls_timeout;	/* seconds for the TLS handshake */
 	int	upstream_proxy;		/* a HAProxy PROXY header comes first */
 	long	upstream_proxy_timeout;	/* seconds to wait for it */
+	unsigned discard_ehlo;		/* SMTP_EXT_* (lib/smtp_cmd.h) not
+					 * announced and refused
+					 * (smtpd_discard_ehlo_keywords) */
 };
+
+#define SMTP_TLS_NONE		0
+#define SMTP_TLS_MAY		1	/* offer STARTTLS */
+#define SMTP_TLS_ENCRYPT	2	/* and require it before MAIL */
+
+/* Fill the TLS part of cfg from the smtpd_tls_* parameters and the
+ * context tls_server_pre_jail() made (lib/tls_params.c). */
+void	tls_server_configure(struct smtp_server_config *cfg);
 
 #define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* offer AUTH (later: submission) */
 
@@ -118,6 +138,8 @@ const char *smtp_session_sasl_user(const struct smtp_session *s);
 /* Did the client send this command before our previous reply (RFC 2920
  * pipelining without EHLO, or talking ahead where it must not)? */
 int	smtp_session_pipelined(const struct smtp_session *s);
+/* Did the client greet with EHLO (may it pipeline, RFC 2920)? */
+int	smtp_session_esmtp(const struct smtp_session *s);
 /* The protocol name for logs and Received: (SMTP, ESMTP, ESMTPS, ...). */
 const char *smtp_session_protocol(const struct smtp_session *s);
 /* Per-session data of the policy (freed by its on_disconnect). */
@@ -126,6 +148,10 @@ void   *smtp_session_policy_data(const struct smtp_session *s);
 /* From on_connect: the greet wait for this client (0 = greet at once,
  * e.g. for $mynetworks). */
 void	smtp_session_set_greet_wait(struct smtp_session *s, int seconds);
+/* Number of the command being run (1 for the first, 0 at connect); the
+ * same when a command runs again after a wake-up, so hooks can tell a
+ * repeat from a new command. */
+unsigned long smtp_session_command_seq(const struct smtp_session *s);
 /* Resume a session whose hook answered SMTP_POLICY_PENDING. */
 void	smtp_session_wakeup(struct smtp_session *s);
 /* HOLD / DISCARD the current transaction (SMTP_TX_*); reset with it. */

@@ -62,7 +62,7 @@ smtp_cleanup_fail(struct smtp_session *s, const char *why)
 }
 
 int
-smtp_cleanup_open(struct smtp_session *s)
+smtp_cleanup_open(struct smtp_session *s, const char *envid, int ret)
 {
 	char	path[4096];
 	struct ipc_msg *m;
@@ -92,13 +92,18 @@ smtp_cleanup_open(struct smtp_session *s)
 
 	m = ipc_msg_new();
 	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_BEGIN);
-	ipc_put_int(m, IPC_ATTR_FLAGS, 0);
+	ipc_put_int(m, IPC_ATTR_FLAGS, s->smtputf8 ? CLEANUP_F_SMTPUTF8 : 0);
 	ipc_put_str(m, IPC_ATTR_CLIENT_NAME, s->client_name);
 	ipc_put_str(m, IPC_ATTR_CLIENT_ADDR, s->client_addr);
 	ipc_put_str(m, IPC_ATTR_HELO, s->helo ? s->helo : "");
 	ipc_put_str(m, IPC_ATTR_PROTOCOL, smtp_session_protocol(s));
 	if (s->sasl_user)
 		ipc_put_str(m, IPC_ATTR_SASL_USER, s->sasl_user);
+	/* DSN (RFC 3461), checked by lib/smtp_cmd.c */
+	if (envid && *envid)
+		ipc_put_str(m, IPC_ATTR_ENVID, envid);
+	if (ret != SMTP_RET_NONE)
+		ipc_put_str(m, IPC_ATTR_RET, ret == SMTP_RET_FULL ? "FULL" : "HDRS");
 	ipc_put_str(m, IPC_ATTR_SENDER, s->sender);
 	smtp_cleanup_send(s, m);
 	ipc_msg_free(m);
@@ -106,12 +111,17 @@ smtp_cleanup_open(struct smtp_session *s)
 }
 
 void
-smtp_cleanup_rcpt(struct smtp_session *s, const char *rcpt)
+smtp_cleanup_rcpt(struct smtp_session *s, const char *rcpt,
+	    const char *orcpt, int notify)
 {
 	struct ipc_msg *m = ipc_msg_new();
 
 	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_RCPT);
 	ipc_put_str(m, IPC_ATTR_RCPT, rcpt);
+	if (orcpt && *orcpt)
+		ipc_put_str(m, IPC_ATTR_ORCPT, orcpt);
+	if (notify)
+		ipc_put_int(m, IPC_ATTR_NOTIFY, notify);
 	smtp_cleanup_send(s, m);
 	ipc_msg_free(m);
 }

@@ -24,7 +24,10 @@ smtp_helo_common(struct smtp_session *s, struct smtp_cmd *c, int esmtp)
 {
 	char   *helo;
 
-	if (c->arg_len == 0) {
+	/* Lenient as Postfix: any text will do (restrictions may say more),
+	 * but not none, and not more than a domain name can be (RFC 1035);
+	 * control characters never reach here (smtp_cmd_parse). */
+	if (c->arg_len == 0 || c->arg_len > 255) {
 		smtp_reply(s, 501, "5.5.4", "Syntax: %s hostname", c->name);
 		return (-1);
 	}
@@ -73,30 +76,69 @@ cmd_ehlo(struct smtp_session *s, struct smtp_cmd *c)
 	return (0);
 }
 
-/* "\nKEYWORD" for each extension offered now (RFC 5321 4.1.1.1). */
+/*
+ * "\nKEYWORD" for each extension offered now (RFC 5321 4.1.1.1), in
+ * Postfix's order, minus $smtpd_discard_ehlo_keywords (whose use is then
+ * refused where it has a use: parameters, BDAT, VRFY).
+ */
 void
 smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out)
 {
 	const struct smtp_server_config *cfg = s->cfg;
+	unsigned off = cfg->discard_ehlo;
+	struct strbuf names;
 
-	(void)strbuf_append_str(out, "\nPIPELINING");
-	if (cfg->message_size_limit > 0)
-		(void)strbuf_printf(out, "\nSIZE %ld", cfg->message_size_limit);
-	else
-		(void)strbuf_append_str(out, "\nSIZE");
-	if (!cfg->disable_vrfy)
+	if (!(off & SMTP_EXT_PIPELINING))
+		(void)strbuf_append_str(out, "\nPIPELINING");
+	if (!(off & SMTP_EXT_SIZE)) {
+		if (cfg->message_size_limit > 0)
+			(void)strbuf_printf(out, "\nSIZE %ld", cfg->message_size_limit);
+		else
+			(void)strbuf_append_str(out, "\nSIZE");
+	}
+	if (!cfg->disable_vrfy && !(off & SMTP_EXT_VRFY))
 		(void)strbuf_append_str(out, "\nVRFY");
-	if (smtp_tls_offer(s))
+	if (smtp_tls_offer(s) && !(off & SMTP_EXT_STARTTLS))
 		(void)strbuf_append_str(out, "\nSTARTTLS");
-	(void)strbuf_append_str(out, "\nENHANCEDSTATUSCODES\n8BITMIME");
+	if (!(off & SMTP_EXT_ENHANCEDSTATUSCODES))
+		(void)strbuf_append_str(out, "\nENHANCEDSTATUSCODES");
+	if (!(off & SMTP_EXT_8BITMIME))
+		(void)strbuf_append_str(out, "\n8BITMIME");
+	if (!(off & SMTP_EXT_DSN))
+		(void)strbuf_append_str(out, "\nDSN");
+	if (!(off & SMTP_EXT_SMTPUTF8))
+		(void)strbuf_append_str(out, "\nSMTPUTF8");
 	if (smtp_bdat_offer(s))
 		(void)strbuf_append_str(out, "\nCHUNKING");
+	if ((off & ~SMTP_EXT_SILENT) && !(off & SMTP_EXT_SILENT)) {
+		strbuf_init(&names, 256);
+		smtp_ext_names(off, &names);
+		log_info("%s[%s]: discarding EHLO keywords: %s", s->client_name,
+		    s->client_addr, names.data);
+		strbuf_release(&names);
+	}
+}
+
+/* The reply to a MAIL or RCPT argument that does not parse. */
+static void
+smtp_path_refuse(struct smtp_session *s, enum smtp_cmd_err err, int flags,
+	    const struct smtp_path_args *a, const char *why)
+{
+	struct strbuf text;
+	const char *esc;
+	int	code;
+
+	strbuf_init(&text, 256);
+	code = smtp_cmd_path_reply(err, flags, a, why, &esc, &text);
+	smtp_reply(s, code, esc, "%s", text.data);
+	strbuf_release(&text);
 }
 
 static int
 cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 {
 	struct smtp_path_args a;
+	enum smtp_cmd_err err;
 	const char *why;
 	int	ret = -1;
 
@@ -104,27 +146,23 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 		smtp_reply(s, 503, "5.5.1", "Error: send HELO/EHLO first");
 		return (-1);
 	}
+	if (smtp_tls_required(s))
+		return (-1);
+	if (s->state == SMTP_S_BDAT) {
+		smtp_reply(s, 503, "5.5.1", "Error: MAIL after BDAT");
+		return (-1);
+	}
 	if (s->state != SMTP_S_READY) {
 		smtp_reply(s, 503, "5.5.1", "Error: nested MAIL command");
 		return (-1);
 	}
 	smtp_path_args_init(&a);
-	switch (smtp_cmd_parse_path(c->arg, c->arg_len, 0, &a, &why)) {
-	case SMTP_CMD_OK:
-		break;
-	case SMTP_CMD_E_ADDR:
-		smtp_reply(s, 501, "5.1.7", "Bad sender address syntax");
-		goto out;
-	case SMTP_CMD_E_PARAM:
-		smtp_reply(s, 501, "5.5.4", "Bad parameter syntax: %.*s",
-		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
-		goto out;
-	case SMTP_CMD_E_UNSUPPORTED:
-		smtp_reply(s, 555, "5.5.4", "Unsupported option: %.*s",
-		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
-		goto out;
-	default:
-		smtp_reply(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
+	/* BINARYMIME (RFC 3030) is never offered: such content could not be
+	 * sent on with DATA, and bare CR/LF in it is refused as smuggling. */
+	err = smtp_cmd_parse_path(c->arg, c->arg_len, 0,
+	    s->cfg->discard_ehlo | SMTP_EXT_BINARYMIME, &a, &why);
+	if (err != SMTP_CMD_OK) {
+		smtp_path_refuse(s, err, 0, &a, why);
 		goto out;
 	}
 	if (a.has_size && s->cfg->message_size_limit > 0
@@ -149,7 +187,8 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 		}
 	}
 	s->sender = xstrdup(a.addr.data);
-	if (smtp_cleanup_open(s) < 0) {
+	s->smtputf8 = a.smtputf8;
+	if (smtp_cleanup_open(s, a.envid.data, a.ret) < 0) {
 		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
 		smtp_session_reset(s);
 		goto out;
@@ -166,27 +205,25 @@ static int
 cmd_rcpt(struct smtp_session *s, struct smtp_cmd *c)
 {
 	struct smtp_path_args a;
+	enum smtp_cmd_err err;
 	const char *why;
-	int	ret = -1;
+	int	ret = -1, flags = SMTP_PATH_RCPT;
 
+	if (s->state == SMTP_S_BDAT) {
+		smtp_reply(s, 503, "5.5.1", "Error: RCPT after BDAT");
+		return (-1);
+	}
 	if (!(S(s->state) & IN_TX)) {
 		smtp_reply(s, 503, "5.5.1", "Error: need MAIL command");
 		return (-1);
 	}
+	if (s->smtputf8)
+		flags |= SMTP_PATH_UTF8;
 	smtp_path_args_init(&a);
-	switch (smtp_cmd_parse_path(c->arg, c->arg_len, 1, &a, &why)) {
-	case SMTP_CMD_OK:
-		break;
-	case SMTP_CMD_E_ADDR:
-		smtp_reply(s, 501, "5.1.3", "Bad recipient address syntax");
-		goto out;
-	case SMTP_CMD_E_PARAM:
-	case SMTP_CMD_E_UNSUPPORTED:
-		smtp_reply(s, 555, "5.5.4", "Unsupported option: %.*s",
-		    (int)(a.bad_len > 64 ? 64 : a.bad_len), a.bad);
-		goto out;
-	default:
-		smtp_reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
+	err = smtp_cmd_parse_path(c->arg, c->arg_len, flags,
+	    s->cfg->discard_ehlo, &a, &why);
+	if (err != SMTP_CMD_OK) {
+		smtp_path_refuse(s, err, flags, &a, why);
 		goto out;
 	}
 	if (s->cfg->recipient_limit > 0
@@ -208,7 +245,7 @@ cmd_rcpt(struct smtp_session *s, struct smtp_cmd *c)
 			goto out;
 		}
 	}
-	smtp_cleanup_rcpt(s, a.addr.data);
+	smtp_cleanup_rcpt(s, a.addr.data, a.orcpt.data, a.notify);
 	if (s->nrcpt++ == 0)
 		s->first_rcpt = xstrdup(a.addr.data);
 	s->state = SMTP_S_RCPT;
@@ -228,6 +265,10 @@ cmd_data(struct smtp_session *s, struct smtp_cmd *c)
 	}
 	if (s->state == SMTP_S_START || s->state == SMTP_S_READY) {
 		smtp_reply(s, 503, "5.5.1", "Error: need MAIL command");
+		return (-1);
+	}
+	if (s->state == SMTP_S_BDAT) {		/* RFC 3030 3 */
+		smtp_reply(s, 503, "5.5.1", "Error: DATA after BDAT");
 		return (-1);
 	}
 	if (s->state != SMTP_S_RCPT) {
@@ -295,7 +336,7 @@ cmd_help(struct smtp_session *s, struct smtp_cmd *c)
 static int
 cmd_vrfy(struct smtp_session *s, struct smtp_cmd *c)
 {
-	if (s->cfg->disable_vrfy) {
+	if (s->cfg->disable_vrfy || (s->cfg->discard_ehlo & SMTP_EXT_VRFY)) {
 		smtp_reply(s, 502, "5.5.1", "VRFY command is disabled");
 		return (-1);
 	}
@@ -391,6 +432,7 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	s->last_cmd = c.name;
 	/* A command run again after a hook's wake-up was counted already. */
 	if (!s->rerun) {
+		s->cmd_seq++;
 		s->cmd_total[c.verb]++;
 		/* A client that only keeps the session busy (Postfix's
 		 * smtpd_junk_command_limit): past the limit every junk

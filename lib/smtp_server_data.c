@@ -1,14 +1,18 @@
 /*
- * lib/smtp_server_data.c — the DATA phase of a session.
+ * lib/smtp_server_data.c — the content of a message: DATA and BDAT chunks.
  *
- * After 354 the raw input goes through lib/dotdata.c; unstuffed content
- * (LF line ends) is streamed to cleanup in chunks, never held whole.  The
- * first content is our Received: header.  At the end marker a sticky DATA
+ * After 354, or after each BDAT command, the raw input goes through
+ * lib/dotdata.c (dot mode, or BDAT mode with the chunk's size); content
+ * (LF line ends) is streamed to cleanup in frames, never held whole; BDAT
+ * content is gathered into frames of a bounded size, so a million one-byte
+ * chunks cost the memory and frames of one big chunk.  The first content is
+ * our Received: header.  At the end marker (or the LAST chunk) a sticky
  * error (bare CR/LF, NUL, long line, size) abandons the cleanup transaction
  * and gives one reply; otherwise the end frame goes out and the session
  * waits for cleanup's verdict (smtp_data_result).  Never fatal.
  */
 #include <bsd/string.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,14 +32,17 @@ smtp_date(char *buf, size_t size)
 		strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 +0000", size);
 }
 
-/* Copy untrusted text into a header, replacing what does not belong. */
+/* Copy untrusted text into a header, replacing what does not belong;
+ * utf8: the text is known to be valid UTF-8 (a checked SMTPUTF8 address,
+ * RFC 6532 allows it in headers). */
 static void
-smtp_header_text(struct strbuf *out, const char *text)
+smtp_header_text(struct strbuf *out, const char *text, int utf8)
 {
 	for (; *text; text++) {
 		unsigned char c = (unsigned char)*text;
 
-		(void)strbuf_append_char(out, (c < 0x20 || c > 0x7e) ? '?' : (char)c);
+		(void)strbuf_append_char(out, (c < 0x20 || c == 0x7f ||
+		    (c > 0x7f && !utf8)) ? '?' : (char)c);
 	}
 }
 
@@ -47,20 +54,23 @@ smtp_received(struct smtp_session *s, struct strbuf *out)
 
 	smtp_date(date, sizeof(date));
 	(void)strbuf_append_str(out, "Received: from ");
-	smtp_header_text(out, s->helo ? s->helo : "");
-	(void)strbuf_printf(out, " (%s [%s])\n\tby %s (%s) with %s",
-	    s->client_name, s->client_addr, s->cfg->myhostname,
+	smtp_header_text(out, s->helo ? s->helo : "", 0);
+	(void)strbuf_printf(out, " (%s [%s])", s->client_name, s->client_addr);
+	if (s->tls_protocol && s->cfg->tls_received_header)
+		smtp_tls_received(s, out);
+	(void)strbuf_printf(out, "\n\tby %s (%s) with %s", s->cfg->myhostname,
 	    s->cfg->mail_name, smtp_session_protocol(s));
 	if (s->nrcpt == 1 && s->first_rcpt) {
 		(void)strbuf_append_str(out, "\n\tfor <");
-		smtp_header_text(out, s->first_rcpt);
+		smtp_header_text(out, s->first_rcpt, s->smtputf8);
 		(void)strbuf_append_str(out, ">");
 	}
 	(void)strbuf_printf(out, "; %s\n", date);
 }
 
-void
-smtp_data_start(struct smtp_session *s)
+/* The Received: header goes first, for DATA and BDAT alike. */
+static void
+smtp_data_header(struct smtp_session *s)
 {
 	struct strbuf hdr;
 
@@ -68,10 +78,53 @@ smtp_data_start(struct smtp_session *s)
 	smtp_received(s, &hdr);
 	smtp_cleanup_data(s, hdr.data, hdr.len);
 	strbuf_release(&hdr);
+	strbuf_reset(&s->content);
+}
+
+void
+smtp_data_start(struct smtp_session *s)
+{
+	smtp_data_header(s);
 	dotdata_init(&s->dd, (size_t)s->cfg->data_line_limit,
 	    (uint64_t)s->cfg->message_size_limit);
-	strbuf_reset(&s->content);
 	s->state = SMTP_S_DATA;
+}
+
+void
+smtp_data_start_chunks(struct smtp_session *s)
+{
+	smtp_data_header(s);
+	dotdata_bdat_init(&s->dd, (size_t)s->cfg->data_line_limit,
+	    (uint64_t)s->cfg->message_size_limit);
+	s->state = SMTP_S_BDAT;
+}
+
+/* Send the gathered BDAT content to cleanup. */
+static void
+smtp_data_flush(struct smtp_session *s)
+{
+	if (s->content.len > 0 && !s->dd.errs && s->cl_state == SMTP_CL_OPEN)
+		smtp_cleanup_data(s, s->content.data, s->content.len);
+	strbuf_reset(&s->content);
+}
+
+/* A BDAT chunk (or a refused one to skip): content is kept in s->content
+ * until the next bytes might not fit (+1 for the LF dotdata_bdat_end may
+ * add), then framed; the input loop hands over at most its step size. */
+static int
+smtp_data_feed_chunk(struct smtp_session *s, const char *p, size_t n,
+	    size_t *used)
+{
+	int	end;
+
+	if (s->content.len > 0 && s->content.len + n + 1 > s->content.max)
+		smtp_data_flush(s);
+	if (n + 1 > s->content.max - s->content.len)
+		n = s->content.max - s->content.len - 1;
+	end = dotdata_feed(&s->dd, p, n, used, &s->content);
+	if (s->dd.errs)
+		strbuf_reset(&s->content);	/* refused anyway */
+	return (end);
 }
 
 int
@@ -79,6 +132,8 @@ smtp_data_feed(struct smtp_session *s, const char *p, size_t n, size_t *used)
 {
 	int	end;
 
+	if (s->dd.mode != DOTDATA_M_DOT)
+		return (smtp_data_feed_chunk(s, p, n, used));
 	end = dotdata_feed(&s->dd, p, n, used, &s->content);
 	/* Content of a message that is already refused goes nowhere. */
 	if (s->content.len > 0 && !s->dd.errs && s->cl_state == SMTP_CL_OPEN)
@@ -87,12 +142,16 @@ smtp_data_feed(struct smtp_session *s, const char *p, size_t n, size_t *used)
 	return (end);
 }
 
-/* DATA was counted a success at 354; the message failed after all. */
+/* DATA was counted a success at 354 (the last BDAT when it was read);
+ * the message failed after all. */
 static void
 smtp_data_failed(struct smtp_session *s)
 {
-	if (s->cmd_ok[SMTP_VERB_DATA] > 0)
-		s->cmd_ok[SMTP_VERB_DATA]--;
+	enum smtp_verb v = s->dd.mode == DOTDATA_M_BDAT ? SMTP_VERB_BDAT :
+	    SMTP_VERB_DATA;
+
+	if (s->cmd_ok[v] > 0)
+		s->cmd_ok[v]--;
 }
 
 /* The reply for a sticky DATA error (first fault wins). */
@@ -101,8 +160,9 @@ smtp_data_refuse(struct smtp_session *s)
 {
 	int	errs = s->dd.errs;
 
-	log_warn("%s[%s]: message refused in DATA: %s", s->client_name,
-	    s->client_addr, dotdata_strerror(errs));
+	log_warn("%s[%s]: message refused in %s: %s", s->client_name,
+	    s->client_addr, s->dd.mode == DOTDATA_M_BDAT ? "BDAT" : "DATA",
+	    dotdata_strerror(errs));
 	if (errs & DOTDATA_E_BARE_LF)
 		smtp_reply(s, 550, "5.5.2", "Error: bare <LF> received");
 	else if (errs & DOTDATA_E_BARE_CR)
@@ -115,9 +175,37 @@ smtp_data_refuse(struct smtp_session *s)
 		smtp_reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
 }
 
+/*
+ * The end of a BDAT chunk: 1 when the message goes on (the chunk was LAST),
+ * 0 when this is all (a refused chunk is gone, or a chunk that is not the
+ * last got its 250).
+ */
+static int
+smtp_data_chunk_end(struct smtp_session *s)
+{
+	if (s->dd.mode == DOTDATA_M_SKIP) {
+		/* Its reply was given at the BDAT command. */
+		dotdata_init(&s->dd, 0, 0);
+		s->state = s->helo ? SMTP_S_READY : SMTP_S_START;
+		return (0);
+	}
+	if (!s->dd.last) {
+		smtp_reply(s, 250, "2.0.0", "Ok: %" PRIu64 " octets",
+		    s->dd.chunk_size);
+		s->state = SMTP_S_BDAT;
+		return (0);
+	}
+	/* Again after a check_eod wake-up: both steps are then no-ops. */
+	dotdata_bdat_end(&s->dd, &s->content);
+	smtp_data_flush(s);
+	return (1);
+}
+
 void
 smtp_data_end(struct smtp_session *s)
 {
+	if (s->dd.mode != DOTDATA_M_DOT && !smtp_data_chunk_end(s))
+		return;
 	s->last_cmd = "END-OF-MESSAGE";
 	if (s->dd.errs) {
 		smtp_data_failed(s);

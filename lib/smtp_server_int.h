@@ -27,7 +27,9 @@ enum smtp_state {
 	SMTP_S_READY,		/* HELO/EHLO done, no transaction */
 	SMTP_S_MAIL,		/* MAIL accepted, no recipient yet */
 	SMTP_S_RCPT,		/* at least one RCPT accepted */
-	SMTP_S_DATA,		/* reading message content */
+	SMTP_S_BDAT,		/* between BDAT chunks (RFC 3030) */
+	SMTP_S_DATA,		/* reading message content (DATA, a BDAT
+				 * chunk, or a refused chunk to skip) */
 	SMTP_S_DATA_END,	/* content done, waiting for cleanup's answer */
 	SMTP_S_CLOSING,		/* last reply queued; close once written */
 };
@@ -64,6 +66,7 @@ struct smtp_session {
 	    SMTP_W_EOD } waiting;
 	struct strbuf pending_line;		/* the command to run again */
 	int	rerun;				/* running it again: no counting */
+	unsigned long cmd_seq;			/* commands so far */
 	struct event *wake_ev;			/* wake-up, run from the loop */
 	struct event *timer_ev;			/* greet wait, error sleep */
 	int	connect_ok;			/* the connect policy said yes */
@@ -79,6 +82,7 @@ struct smtp_session {
 	char   *sasl_user;
 	/* the transaction */
 	char   *sender;				/* NULL before MAIL */
+	int	smtputf8;			/* MAIL ... SMTPUTF8 (RFC 6531) */
 	size_t	nrcpt;
 	char   *first_rcpt;			/* for the Received: "for" clause */
 	const char *curr_rcpt;			/* RCPT being checked, borrowed */
@@ -96,6 +100,12 @@ void	smtp_reply_hook(struct smtp_session *s, const char *text);
 void	smtp_session_reset(struct smtp_session *s);
 void	smtp_session_close(struct smtp_session *s);	/* after the last reply */
 void	smtp_session_resume(struct smtp_session *s);
+/* End the session now, without a reply (a failed TLS handshake). */
+void	smtp_session_free(struct smtp_session *s);
+/* Give the session a new bufferevent (TLS) with the engine's callbacks. */
+void	smtp_session_set_bev(struct smtp_session *s, struct bufferevent *bev);
+/* The connect stage: policy, then the greeting (after wrapper-mode TLS). */
+void	smtp_connect_stage(struct smtp_session *s);
 void	smtp_log_reject(struct smtp_session *s, const char *cmd,
 	    const char *reply, const char *rcpt);
 
@@ -117,6 +127,12 @@ void	smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out);
 int	smtp_cmd_starttls(struct smtp_session *s, struct smtp_cmd *c);
 /* Is STARTTLS offered in this session now? */
 int	smtp_tls_offer(const struct smtp_session *s);
+/* Level encrypt before STARTTLS: reply 530 and return 1; else 0. */
+int	smtp_tls_required(struct smtp_session *s);
+/* Wrapper mode: the TLS handshake before the connect stage. */
+void	smtp_tls_wrapper(struct smtp_session *s);
+/* The TLS comments of Received: ("\n\t(using ...)"), appended to out. */
+void	smtp_tls_received(struct smtp_session *s, struct strbuf *out);
 
 /* smtp_server_bdat.c: BDAT (RFC 3030). */
 int	smtp_cmd_bdat(struct smtp_session *s, struct smtp_cmd *c);
@@ -125,6 +141,8 @@ int	smtp_bdat_offer(const struct smtp_session *s);
 
 /* smtp_server_data.c */
 void	smtp_data_start(struct smtp_session *s);
+/* The first BDAT chunk: Received:, the reader in BDAT mode, SMTP_S_BDAT. */
+void	smtp_data_start_chunks(struct smtp_session *s);
 int	smtp_data_feed(struct smtp_session *s, const char *p, size_t n,
 	    size_t *used);
 void	smtp_data_end(struct smtp_session *s);
@@ -132,8 +150,11 @@ void	smtp_data_result(struct smtp_session *s, int status, const char *id,
 	    const char *reason);
 
 /* smtp_server_cleanup.c */
-int	smtp_cleanup_open(struct smtp_session *s);
-void	smtp_cleanup_rcpt(struct smtp_session *s, const char *rcpt);
+/* envid: DSN ENVID or NULL; ret: SMTP_RET_* (lib/smtp_cmd.h) */
+int	smtp_cleanup_open(struct smtp_session *s, const char *envid, int ret);
+/* orcpt: DSN ORCPT or NULL; notify: DSN_NOTIFY_* bits, 0 = none */
+void	smtp_cleanup_rcpt(struct smtp_session *s, const char *rcpt,
+	    const char *orcpt, int notify);
 void	smtp_cleanup_data(struct smtp_session *s, const void *p, size_t n);
 void	smtp_cleanup_end(struct smtp_session *s);
 void	smtp_cleanup_close(struct smtp_session *s);

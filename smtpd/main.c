@@ -8,15 +8,18 @@
  */
 #include "server.h"
 #include "smtpd.h"
+#include "tls_params.h"
 
 static const struct conf_param *const smtpd_tables[] = {
 	smtpd_params,
+	tls_server_params,
 	NULL
 };
 
 static const struct server_ops smtpd_ops = {
 	.name = "smtpd",
 	.params = smtpd_tables,
+	.pre_jail = tls_server_pre_jail,	/* keys may be root's only */
 	.post_jail = smtpd_policy_init,
 };
 

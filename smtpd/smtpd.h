@@ -24,6 +24,7 @@ extern long var_smtpd_error_sleep_time;
 extern long var_smtpd_greet_wait;
 extern char *var_smtpd_upstream_proxy_protocol;
 extern long var_smtpd_upstream_proxy_timeout;
+extern char *var_smtpd_discard_ehlo_keywords;
 
 
 extern const struct conf_param smtpd_params[];

@@ -19,6 +19,7 @@ long	var_smtpd_error_sleep_time;
 long	var_smtpd_greet_wait;
 char   *var_smtpd_upstream_proxy_protocol;
 long	var_smtpd_upstream_proxy_timeout;
+char   *var_smtpd_discard_ehlo_keywords;
 /* cleanup's parameters too (cleanup_params.c): same names and defaults;
  * the variables differ because `tegami` links both tables. */
 /* Also qmgr's and local's (virtual mailboxes): same names and defaults. */
@@ -66,5 +67,10 @@ const struct conf_param smtpd_params[] = {
 	    &var_smtpd_upstream_proxy_protocol, 0, 0, 0},
 	{"smtpd_upstream_proxy_timeout", CONF_TIME, "5s", NULL,
 	    &var_smtpd_upstream_proxy_timeout, 1, 3600, 's'},
+	/* EHLO keywords (pipelining, size, vrfy, starttls, 8bitmime, dsn,
+	 * smtputf8, chunking, ...) not announced; using the extension is then
+	 * refused.  "silent-discard": do not log the discarding. */
+	{"smtpd_discard_ehlo_keywords", CONF_STR, "", NULL,
+	    &var_smtpd_discard_ehlo_keywords, 0, 0, 0},
 	CONF_TABLE_END
 };

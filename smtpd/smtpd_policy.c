@@ -29,6 +29,7 @@
 #include "mail_params.h"
 #include "map.h"
 #include "server.h"
+#include "smtp_cmd.h"
 #include "smtpd.h"
 
 static struct smtp_server_config smtpd_config;
@@ -74,6 +75,7 @@ smtpd_policy_init(void)
 	smtpd_config.soft_error_limit = var_smtpd_soft_error_limit;
 	smtpd_config.error_sleep_time = var_smtpd_error_sleep_time;
 	smtpd_config.greet_wait = var_smtpd_greet_wait;
+	tls_server_configure(&smtpd_config);
 	if (strcmp(var_smtpd_upstream_proxy_protocol, "haproxy") == 0)
 		smtpd_config.upstream_proxy = 1;
 	else if (*var_smtpd_upstream_proxy_protocol != '\0')
@@ -81,6 +83,7 @@ smtpd_policy_init(void)
 		    "protocol \"%s\" (expected \"haproxy\" or nothing)",
 		    var_smtpd_upstream_proxy_protocol);
 	smtpd_config.upstream_proxy_timeout = var_smtpd_upstream_proxy_timeout;
+	smtpd_config.discard_ehlo = smtp_ext_mask(var_smtpd_discard_ehlo_keywords);
 }
 
 void

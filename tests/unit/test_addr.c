@@ -118,6 +118,12 @@ static const struct path_case path_cases[] = {
 	{ "<a\xed\xa0\x80@x.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" },
 	{ "<a\xe2\x82@x.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" },
 	{ "<a@x\xf5\x80\x80\x80.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" },
+	{ "<a\xc2\x85@x.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" },	/* C1 NEL */
+	{ "<a\xc2\x9f@x.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" },	/* C1 APC */
+	{ "<a\xc2\xa0@x.de>", 0, U8, "a\xc2\xa0@x.de", 0, NULL },		/* U+00A0 is fine */
+	{ "<a\xf4\x90\x80\x80@x.de>", 0, U8, NULL, 0, "invalid UTF-8 in address" }, /* > U+10FFFF */
+	{ "<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\x85\xac\xe5\x8f\xb8>", 0, U8,
+	    "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\x85\xac\xe5\x8f\xb8", 0, NULL },
 	{ "<postmaster>", 0, 0, NULL, 0, "address has no domain" },
 	{ "a@b.c,x", 0, NOBR, NULL, 0, NULL },
 	{ "<a@b.c>x", 0, 0, "a@b.c", 7, NULL },	/* the caller checks what follows */
@@ -481,6 +487,33 @@ test_isemail(void **state)
 	strbuf_release(&path);
 }
 
+static void
+test_utf8_valid(void **state)
+{
+	static const struct {
+		const char *in;
+		int	ok;
+	} cases[] = {
+		{"", 1}, {"abc", 1}, {"j\xc3\xb6rg", 1}, {"\xe4\xbe\x8b", 1},
+		{"\xf0\x9f\x93\xa7", 1}, {"\xf4\x8f\xbf\xbf", 1},
+		{"\xc3", 0},			/* truncated */
+		{"\xc0\xaf", 0},		/* overlong */
+		{"\xe0\x80\xaf", 0},		/* overlong */
+		{"\xed\xa0\x80", 0},		/* surrogate */
+		{"\xf4\x90\x80\x80", 0},	/* > U+10FFFF */
+		{"\xc2\x80", 0},		/* C1 control */
+		{"\xc2\x9f", 0},		/* C1 control */
+		{"\xc2\xa0", 1},
+		{"\x80", 0}, {"\xff", 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (addr_utf8_valid(cases[i].in, strlen(cases[i].in)) != cases[i].ok)
+			fail_msg("case %zu: want %d", i, cases[i].ok);
+}
+
 int
 main(void)
 {
@@ -490,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_mailbox),
 		cmocka_unit_test(test_split_quote_domain),
 		cmocka_unit_test(test_isemail),
+		cmocka_unit_test(test_utf8_valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

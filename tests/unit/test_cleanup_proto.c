@@ -4,8 +4,11 @@
  * process: a whole message is answered with status 0 and a queue id that
  * names a file in incoming/; a refused message gets its status and reason;
  * abort, a disconnect, an unknown request and a recipient after data end
- * the connection with nothing queued; two messages may share a connection.
+ * the connection with nothing queued; two messages may share a connection;
+ * the SMTPUTF8 flag and the DSN attributes reach the queue file, checked.
  */
+#include <bsd/string.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,6 +229,99 @@ test_dropped(void **state)
 	}
 }
 
+/* One message with the DSN and SMTPUTF8 attributes of an SMTP client. */
+static const char *
+send_dsn_message(int fd, const char *ret, const char *envid, int64_t notify2)
+{
+	struct ipc_msg *m = ipc_msg_new(), *r;
+	static char id[QFILE_ID_LEN + 1];
+	int64_t status = -1;
+
+	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_BEGIN);
+	ipc_put_int(m, IPC_ATTR_FLAGS, CLEANUP_F_SMTPUTF8);
+	ipc_put_str(m, IPC_ATTR_PROTOCOL, "UTF8SMTP");
+	ipc_put_str(m, IPC_ATTR_ENVID, envid);
+	ipc_put_str(m, IPC_ATTR_RET, ret);
+	ipc_put_str(m, IPC_ATTR_SENDER, "j\xc3\xb6rg@example.org");
+	assert_int_equal(ipc_send(fd, m, 5000), 0);
+	ipc_msg_free(m);
+	m = ipc_msg_new();
+	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_RCPT);
+	ipc_put_str(m, IPC_ATTR_RCPT, "b@example.org");
+	ipc_put_str(m, IPC_ATTR_ORCPT, "rfc822;B@example.org");
+	ipc_put_int(m, IPC_ATTR_NOTIFY, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
+	assert_int_equal(ipc_send(fd, m, 5000), 0);
+	ipc_msg_free(m);
+	m = ipc_msg_new();
+	ipc_put_str(m, IPC_ATTR_REQ, IPC_REQ_RCPT);
+	ipc_put_str(m, IPC_ATTR_RCPT, "c@example.org");
+	ipc_put_int(m, IPC_ATTR_NOTIFY, notify2);
+	assert_int_equal(ipc_send(fd, m, 5000), 0);
+	ipc_msg_free(m);
+	send_req(fd, IPC_REQ_DATA, IPC_ATTR_CHUNK, "Subject: gr\xc3\xbc\xc3\x9f" "e\n\nbody\n");
+	send_req(fd, IPC_REQ_END, NULL, NULL);
+	assert_non_null(r = recv_reply(fd));
+	assert_int_equal(ipc_get_int(r, IPC_ATTR_STATUS, &status), 0);
+	assert_int_equal(status, 0);
+	strlcpy(id, ipc_get_str(r, IPC_ATTR_QUEUE_ID), sizeof(id));
+	ipc_msg_free(r);
+	return id;
+}
+
+static struct qfile_env *
+read_env(const char *id)
+{
+	struct qfile_env *env = NULL;
+	struct strbuf why;
+	char path[512];
+	int fd;
+
+	qfile_path(path, sizeof(path), qdir, QDIR_INCOMING, id);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	strbuf_init(&why, 1024);
+	if (qfile_read_envelope(fd, &env, &why) < 0)
+		fail_msg("%s: %s", id, why.data);
+	strbuf_release(&why);
+	close(fd);
+	unlink(path);
+	return env;
+}
+
+/* The SMTPUTF8 flag, ENVID, RET, ORCPT and NOTIFY reach the queue file;
+ * values that break RFC 3461's rules are dropped. */
+static void
+test_dsn_smtputf8(void **state)
+{
+	struct qfile_env *env;
+	pid_t pid;
+	int fd;
+
+	(void)state;
+	fd = start_service(&pid);
+	env = read_env(send_dsn_message(fd, "HDRS", "QQ314159", DSN_NOTIFY_NEVER));
+	assert_true(env->flags & CLEANUP_F_SMTPUTF8);
+	assert_string_equal(env->sender, "j\xc3\xb6rg@example.org");
+	assert_string_equal(qfile_env_attr(env, IPC_ATTR_ENVID), "QQ314159");
+	assert_string_equal(qfile_env_attr(env, IPC_ATTR_RET), "HDRS");
+	assert_string_equal(qfile_env_attr(env, IPC_ATTR_PROTOCOL), "UTF8SMTP");
+	assert_int_equal(env->nrcpt, 2);
+	assert_string_equal(env->rcpts[0].orcpt, "rfc822;B@example.org");
+	assert_int_equal(env->rcpts[0].notify, DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
+	assert_null(env->rcpts[1].orcpt);
+	assert_int_equal(env->rcpts[1].notify, DSN_NOTIFY_NEVER);
+	qfile_env_free(env);
+
+	env = read_env(send_dsn_message(fd, "ALL",
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy",
+	    DSN_NOTIFY_NEVER | DSN_NOTIFY_FAILURE));
+	assert_null(qfile_env_attr(env, IPC_ATTR_ENVID));
+	assert_null(qfile_env_attr(env, IPC_ATTR_RET));
+	assert_int_equal(env->rcpts[1].notify, 0);
+	qfile_env_free(env);
+	stop_service(fd, pid);
+}
+
 int
 main(void)
 {
@@ -233,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_queued_twice),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_dropped),
+		cmocka_unit_test(test_dsn_smtputf8),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -596,7 +596,8 @@ teardown(void **state)
 }
 
 #define EHLO_REPLY	"250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n" \
-			"250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n"
+			"250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n" \
+			"250-SMTPUTF8\r\n250 CHUNKING\r\n"
 #define OK_MAIL		"250 2.1.0 Ok\r\n"
 #define OK_RCPT		"250 2.1.5 Ok\r\n"
 #define GO_AHEAD	"354 End data with <CR><LF>.<CR><LF>\r\n"
@@ -643,7 +644,8 @@ test_greeting_helo_ehlo(void **state)
 	cfg.disable_vrfy = 0;
 	assert_string_equal(chat("EHLO client.test\r\n", 1),
 	    "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n"
-	    "250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n");
+	    "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+	    "250-SMTPUTF8\r\n250 CHUNKING\r\n");
 	assert_string_equal(chat("VRFY root\r\n", 1), "252 2.0.0 Cannot VRFY user,"
 	    " but will accept message and attempt delivery\r\n");
 	assert_string_equal(chat("QUIT\r\n", 1), "221 2.0.0 Bye\r\n");
@@ -1214,6 +1216,67 @@ test_http(void **state)
 	client_close();
 }
 
+/*
+ * BDAT: 2996 one-byte chunks make the content of one message, gathered
+ * into a few data frames (memory and frames do not grow with the number
+ * of chunks); a bare LF in a later message is refused at LAST and nothing
+ * of it is committed.
+ */
+static void
+test_bdat_tiny_chunks(void **state)
+{
+	static const char msg[] = "Subject: tiny\r\n\r\nbody line\r\n";
+	struct strbuf in, want;
+	const struct fconn *c;
+	const char *p;
+	size_t	i, ndata = 0, n = 0;
+
+	client_in_rcpt();
+	strbuf_init(&in, 1 << 20);
+	strbuf_init(&want, 1 << 20);
+	for (i = 0; i < 107 * (sizeof(msg) - 1); i++) {	/* 2996 */
+		char	b = msg[i % (sizeof(msg) - 1)];
+
+		(void)strbuf_printf(&in, "BDAT 1\r\n%c", b);
+		if (b != '\r')
+			(void)strbuf_append_char(&want, b);
+	}
+	(void)strbuf_append_str(&in, "BDAT 0 LAST\r\n");
+	p = chat_wait(in.data, 2997, 20000);
+	for (i = 0; i < 2996; i++) {
+		if (strncmp(p, "250 2.0.0 Ok: 1 octets\r\n", 24) != 0)
+			fail_msg("chunk %zu: got \"%.40s\"", i, p);
+		p += 24;
+	}
+	assert_string_equal(p, QUEUED);
+	assert_int_equal(nconns, 1);
+	c = &conns[0];
+	assert_string_equal(after_received(c, "ESMTP", "\n\tfor <b@y.test>"), want.data);
+	for (p = c->seq.data; (p = strstr(p, "data")) != NULL; p += 4)
+		ndata++;
+	if (ndata > 3)		/* Received:, then the content in one frame */
+		fail_msg("%zu data frames for 2996 chunks", ndata);
+	/* A CR and an LF in different chunks are no line end: 550 at LAST
+	 * (bare LF comes first in the reply when there are both). */
+	assert_string_equal(chat("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
+	    "BDAT 3\r\nab\r" "BDAT 2\r\nc\n" "BDAT 2 LAST\r\n\r\n", 5), OK_MAIL OK_RCPT
+	    "250 2.0.0 Ok: 3 octets\r\n250 2.0.0 Ok: 2 octets\r\n"
+	    "550 5.5.2 Error: bare <LF> received\r\n");
+	/* DATA is refused between chunks; RSET ends the transaction. */
+	assert_string_equal(chat("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n"
+	    "BDAT 1\r\nxDATA\r\nRSET\r\nBDAT 0 LAST\r\nQUIT\r\n", 7), OK_MAIL OK_RCPT
+	    "250 2.0.0 Ok: 1 octets\r\n503 5.5.1 Error: DATA after BDAT\r\n"
+	    "250 2.0.0 Ok\r\n503 5.5.1 Error: need MAIL command\r\n221 2.0.0 Bye\r\n");
+	assert_true(wait_eof());
+	client_close();
+	for (i = 1; i < (size_t)nconns; i++)
+		n += conns[i].saw_end;
+	assert_int_equal(n, 0);		/* nothing else was committed */
+	assert_true(log_has(" bdat=3000/3002 "));
+	strbuf_release(&in);
+	strbuf_release(&want);
+}
+
 int
 main(void)
 {
@@ -1242,6 +1305,7 @@ main(void)
 		T(test_client_gone_in_data),
 		T(test_timeout),
 		T(test_http),
+		T(test_bdat_tiny_chunks),
 #undef T
 	};
 
