@@ -8,10 +8,13 @@
  */
 #include "server.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "tls_params.h"
 
 static const struct conf_param *const smtpd_tables[] = {
 	smtpd_params,
+	smtpd_check_params,
+	smtpd_anvil_params,
 	tls_server_params,
 	NULL
 };

@@ -2,8 +2,9 @@
  * smtpd/smtpd.h — the port-25 daemon's parameters and policy.
  *
  * smtpd is the shared SMTP engine (lib/smtp_server.h) with the MX policy of
- * smtpd_policy.c: relay control by $mydestination and $mynetworks, local
- * recipient validation.  Parameters are in smtpd_params.c.
+ * smtpd_policy.c: Postfix's restriction lists (smtpd_check.h; relay
+ * control by default), local recipient validation.  Parameters are in
+ * smtpd_params.c and smtpd_check_params.c.
  */
 #ifndef TEGAMI_SMTPD_H
 #define TEGAMI_SMTPD_H
@@ -19,6 +20,40 @@ extern long var_smtpd_junk_command_limit;
 extern long var_smtpd_recipient_limit;
 extern long var_smtpd_data_line_limit;
 extern int var_disable_vrfy_command;
+
+/* smtpd_check_params.c: the access restrictions (smtpd_check.h). */
+extern char *var_smtpd_client_restrictions;
+extern char *var_smtpd_helo_restrictions;
+extern char *var_smtpd_sender_restrictions;
+extern char *var_smtpd_relay_restrictions;
+extern char *var_smtpd_recipient_restrictions;
+extern char *var_smtpd_data_restrictions;
+extern char *var_smtpd_eod_restrictions;
+extern char *var_smtpd_restriction_classes;
+extern int var_smtpd_delay_reject;
+extern int var_smtpd_helo_required;
+extern int var_smtpd_reject_unlisted_rcpt;
+extern char *var_smtpd_null_key;
+extern int var_smtpd_peername_lookup;
+extern char *var_dns_nameservers;
+extern char *var_smtpd_relay_domains;
+extern char *var_smtpd_parent_domain_matches;
+extern char *var_relay_clientcerts;
+extern long var_access_map_reject_code;
+extern long var_access_map_defer_code;
+extern long var_reject_code;
+extern long var_defer_code;
+extern long var_maps_rbl_reject_code;
+extern long var_unknown_address_reject_code;
+extern long var_unknown_client_reject_code;
+extern long var_unknown_hostname_reject_code;
+extern long var_invalid_hostname_reject_code;
+extern long var_non_fqdn_reject_code;
+extern long var_relay_domains_reject_code;
+extern long var_nullmx_reject_code;
+extern char *var_unknown_address_tempfail_action;
+extern char *var_unknown_helo_hostname_tempfail_action;
+extern const struct conf_param smtpd_check_params[];
 extern long var_smtpd_soft_error_limit;
 extern long var_smtpd_error_sleep_time;
 extern long var_smtpd_greet_wait;
@@ -35,11 +70,6 @@ extern const struct smtp_policy smtpd_policy;
 void	smtpd_policy_init(void);
 /* Accept callback for event_server_main. */
 void	smtpd_accept(int fd);
-
-/* The relay and recipient decision for one RCPT address (for tests):
- * SMTP_POLICY_ACCEPT or SMTP_POLICY_REJECT with the reply in `reply`. */
-int	smtpd_check_rcpt_addr(const char *rcpt, int relay_ok,
-	    struct strbuf *reply);
 
 /* Virtual mailbox domains (smtpd_vmailbox.c): -1 when the domain is not
  * one; else SMTP_POLICY_ACCEPT, or SMTP_POLICY_REJECT with reply (550 for

@@ -1,42 +1,39 @@
 /*
- * smtpd/smtpd_policy.c — the MX policy of port 25.
+ * smtpd/smtpd_policy.c — the MX policy of port 25: the engine's hooks.
  *
- * Relay control: a recipient in $mydestination (or a bare local part, so
- * RCPT TO:<postmaster> works as RFC 5321 4.5.1 requires) is local; any
- * other domain is accepted only from a client in $mynetworks, else
- * "554 5.7.1 Relay access denied".  Local recipients are checked against
- * $local_recipient_maps (found in any of its tables, e.g. passwd and
- * $alias_maps, whole or without the extension) and, with an
- * $instance_mailbox_base, must be usable as a mailbox directory name.
- * Virtual aliases (virtual(5)): a domain in $virtual_alias_domains is
- * accepted from any client, and its addresses must be in
- * $virtual_alias_maps ("550 5.1.1 ... User unknown in virtual alias
- * table"); a local address found there is accepted too.  A table in
- * trouble answers 451 4.3.0 (never accept or refuse on a guess).
- * Bad configuration is fatal at start-up; client input only gets replies.
+ * Each hook fills a struct smtpd_facts from the session and runs the
+ * restriction lists of its stage (smtpd_check.h): the client lists at
+ * connect (or at RCPT with smtpd_delay_reject), HELO, MAIL, RCPT (relay
+ * then recipient lists, then the implicit reject_unlisted_recipient),
+ * DATA and end of data.  At connect the client's name is looked up (PTR,
+ * forward-confirmed) when smtpd_peername_lookup is set.  A hook whose
+ * lists need DNS answers returns SMTP_POLICY_PENDING and the per-session
+ * cache wakes the session once they are in; the engine then calls the
+ * hook again.  HOLD and DISCARD actions become transaction flags.  Bad
+ * configuration is fatal at start-up; client input only gets replies.
  */
-#include <ctype.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "addr.h"
 #include "cidr.h"
-#include "conf.h"
-#include "domlist.h"
+#include "dns.h"
 #include "log.h"
 #include "mail_params.h"
-#include "map.h"
 #include "server.h"
 #include "smtp_cmd.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
+#include "smtpd_check.h"
 
 static struct smtp_server_config smtpd_config;
 static struct cidr_list *smtpd_mynetworks;
 
 static int smtpd_on_connect(struct smtp_session *, struct strbuf *);
+static int smtpd_check_helo(struct smtp_session *, const char *, struct strbuf *);
+static int smtpd_check_mail(struct smtp_session *, const char *, struct strbuf *);
 static int smtpd_check_rcpt(struct smtp_session *, const char *, struct strbuf *);
+static int smtpd_check_data(struct smtp_session *, struct strbuf *);
+static int smtpd_check_eod(struct smtp_session *, struct strbuf *);
 static void smtpd_on_disconnect(struct smtp_session *);
 
 const struct smtp_policy smtpd_policy = {
@@ -44,8 +41,30 @@ const struct smtp_policy smtpd_policy = {
 	.flags = 0,
 	.config = &smtpd_config,
 	.on_connect = smtpd_on_connect,
+	.check_helo = smtpd_check_helo,
+	.check_mail = smtpd_check_mail,
 	.check_rcpt = smtpd_check_rcpt,
+	.check_data = smtpd_check_data,
+	.check_eod = smtpd_check_eod,
 	.on_disconnect = smtpd_on_disconnect,
+};
+
+/* The per-session DNS cache asks lib/dns.c. */
+static void *
+smtpd_dns_lookup(const char *name, int type,
+    void (*cb)(void *, const struct dns_result *), void *arg)
+{
+	return (dns_lookup(name, type, cb, arg));
+}
+
+static void
+smtpd_dns_cancel(void *q)
+{
+	dns_cancel(q);
+}
+
+static const struct smtpd_dns_resolver smtpd_resolver = {
+	smtpd_dns_lookup, smtpd_dns_cancel,
 };
 
 void
@@ -57,6 +76,12 @@ smtpd_policy_init(void)
 	smtpd_mynetworks = cidr_list_parse(var_mynetworks, &err);
 	if (smtpd_mynetworks == NULL)
 		log_fatal("parameter mynetworks: %s", err.data);
+	if (smtpd_check_init(&err) < 0)
+		log_fatal("%s", err.data);
+	smtpd_anvil_init();
+	if (dns_init(server_event_base(), var_dns_nameservers, NULL, &err) < 0)
+		log_fatal("parameter dns_nameservers: %s", err.data);
+	smtpd_dns_resolver = &smtpd_resolver;
 	strbuf_release(&err);
 	smtpd_config.base = server_event_base();
 	smtpd_config.myhostname = var_myhostname;
@@ -92,224 +117,224 @@ smtpd_accept(int fd)
 	smtp_server_accept(fd, &smtpd_policy);
 }
 
-static int
-smtpd_on_connect(struct smtp_session *s, struct strbuf *reply)
-{
-	smtp_session_set_relay_ok(s, cidr_list_match(smtpd_mynetworks,
-	    smtp_session_client_addr(s)));
-	/* Our own networks are not tested for talking before the greeting. */
-	if (smtp_session_relay_ok(s))
-		smtp_session_set_greet_wait(s, 0);
-	return (SMTP_POLICY_ACCEPT);
-}
+/* ---- the restriction hooks ---------------------------------------------- */
+
+/* Per-session data of the policy. */
+struct smtpd_sess {
+	struct smtp_session *s;
+	struct smtpd_dns *dns;
+	int	names_done;
+	char   *client_name, *reverse_name;
+	int	name_status, reverse_status;
+	int	mynetworks;
+	int	ill_pipelining;		/* a command sent ahead where not allowed */
+	int	session_flags;		/* HOLD/DISCARD met at CONNECT/HELO */
+	int	tx_flags;		/* ... and in this transaction */
+};
 
 static void
-smtpd_on_disconnect(struct smtp_session *s)
+smtpd_wakeup(void *arg)
 {
-	server_conn_done();
+	struct smtpd_sess *ps = arg;
+
+	smtp_session_wakeup(ps->s);
 }
 
-/* Could this local part name a mailbox directory safely? */
-static int
-smtpd_safe_local(const char *local)
+static struct smtpd_sess *
+smtpd_sess_get(struct smtp_session *s)
 {
-	const char *p;
+	struct smtpd_sess *ps = smtp_session_policy_data(s);
 
-	if (*local == '\0' || *local == '.')
+	if (ps == NULL) {
+		ps = xcalloc(1, sizeof(*ps));
+		ps->s = s;
+		ps->dns = smtpd_dns_new(smtpd_wakeup, ps);
+		ps->name_status = ps->reverse_status = SMTPD_PEER_PERM;
+		smtp_session_set_policy_data(s, ps);
+	}
+	return (ps);
+}
+
+/* The facts of the session for the evaluator (smtpd_check.h). */
+static void
+smtpd_facts_fill(struct smtp_session *s, struct smtpd_sess *ps,
+    struct smtpd_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->client_addr = smtp_session_client_addr(s);
+	f->client_name = ps->client_name ? ps->client_name : "unknown";
+	f->name_status = ps->name_status;
+	f->reverse_name = ps->reverse_name ? ps->reverse_name : "unknown";
+	f->reverse_status = ps->reverse_status;
+	f->helo = smtp_session_helo(s);
+	f->sender = smtp_session_sender(s);
+	f->rcpt_count = smtp_session_rcpt_count(s);
+	f->tls_fingerprint = smtp_session_tls_peer_fingerprint(s);
+	f->sasl_user = smtp_session_sasl_user(s);
+	f->protocol = smtp_session_protocol(s);
+	f->pipelined = ps->ill_pipelining;
+	f->mynetworks = ps->mynetworks;
+	f->discarded = (ps->tx_flags & SMTP_TX_DISCARD) != 0;
+	f->dns = ps->dns;
+}
+
+/* Postfix's "improper pipelining", remembered for the session: input
+ * behind HELO/EHLO or DATA (which must end a group, RFC 2920), or behind
+ * any command of a client that did not say EHLO. */
+static void
+smtpd_note_pipelining(struct smtp_session *s, struct smtpd_sess *ps,
+    int must_be_last)
+{
+	if (smtp_session_pipelined(s) && (must_be_last ||
+	    !smtp_session_esmtp(s)))
+		ps->ill_pipelining = 1;
+}
+
+/* The client's names (PTR, forward-confirmed): 0 while DNS is asked. */
+static int
+smtpd_client_names(struct smtp_session *s, struct smtpd_sess *ps)
+{
+	const char *name, *rev;
+	int	ns, rs;
+
+	if (ps->names_done)
+		return (1);
+	if (!var_smtpd_peername_lookup) {
+		ps->names_done = 1;
+		return (1);
+	}
+	if (!smtpd_dns_client_names(ps->dns, smtp_session_client_addr(s),
+	    &name, &ns, &rev, &rs)) {
+		smtpd_dns_wait(ps->dns);
 		return (0);
-	for (p = local; *p; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return (0);
+	}
+	ps->names_done = 1;
+	ps->client_name = xstrdup(name);
+	ps->reverse_name = xstrdup(rev);
+	ps->name_status = ns;
+	ps->reverse_status = rs;
+	smtp_session_set_reverse_name(s, rev);
+	smtp_session_set_client_name(s, name);
 	return (1);
 }
 
-/* Is name in $local_recipient_maps' tables (other than passwd)?  The
- * list is opened once per value; a table in trouble counts as known (local
- * defers the mail later; never refuse on a broken table). */
 static int
-smtpd_local_in_maps(const char *name)
+smtpd_on_connect(struct smtp_session *s, struct strbuf *reply)
 {
-	static struct maplist *maps;
-	static char *maps_value;
-	struct strbuf value, why, err;
-	enum map_result r;
+	struct smtpd_sess *ps = smtpd_sess_get(s);
+	struct smtpd_facts f;
+	int	r, flags;
 
-	if (maps_value == NULL || strcmp(maps_value, var_local_recipient_maps) != 0) {
-		maplist_close(maps);
-		free(maps_value);
-		maps_value = xstrdup(var_local_recipient_maps);
-		strbuf_init(&err, 1024);
-		if ((maps = maplist_open(maps_value, MAP_F_FOLD_KEY, &err)) == NULL)
-			log_warn("local_recipient_maps: %s", err.data);
-		strbuf_release(&err);
-	}
-	if (maps == NULL)
-		return (1);
-	strbuf_init(&value, 65536);
-	strbuf_init(&why, 1024);
-	r = maplist_lookup(maps, name, &value, &why);
-	if (r == MAP_RETRY)
-		log_warn("local_recipient_maps lookup of %s: %s", name, why.data);
-	strbuf_release(&value);
-	strbuf_release(&why);
-	return (r != MAP_NOTFOUND);
+	/* Connection count and rate over all smtpd processes (anvil). */
+	if ((r = smtpd_anvil_connect(s, reply)) != SMTP_POLICY_ACCEPT)
+		return (r);
+	ps->mynetworks = cidr_list_match(smtpd_mynetworks,
+	    smtp_session_client_addr(s));
+	smtp_session_set_relay_ok(s, ps->mynetworks);
+	/* Our own networks are not tested for talking before the greeting. */
+	if (ps->mynetworks)
+		smtp_session_set_greet_wait(s, 0);
+	if (!smtpd_client_names(s, ps))
+		return (SMTP_POLICY_PENDING);
+	smtpd_facts_fill(s, ps, &f);
+	r = smtpd_check_stage(SMTPD_CONNECT, &f, reply, &flags);
+	if (r == SMTP_POLICY_ACCEPT)
+		ps->session_flags |= flags;
+	return (r);
 }
 
-/* Is the (unquoted) local part a known local recipient? */
 static int
-smtpd_local_known(const char *local)
-{
-	char	user[ADDR_LOCAL_MAX + 1];
-	size_t	i, n;
-	int	pw_listed;
-
-	if (var_local_recipient_maps == NULL || *var_local_recipient_maps == '\0')
-		return (1);
-	if (strcasecmp(local, "postmaster") == 0)
-		return (1);		/* RFC 5321 4.5.1; aliased by local */
-	pw_listed = conf_list_contains(var_local_recipient_maps, "unix:passwd.byname");
-	/* The whole local part first, then without the extension. */
-	n = strlen(local);
-	if (n == 0 || n >= sizeof(user))
-		return (0);
-	for (i = 0; i < n; i++)
-		user[i] = (char)tolower((unsigned char)local[i]);
-	user[n] = '\0';
-	if (pw_listed && getpwnam(user) != NULL)
-		return (1);
-	if (smtpd_local_in_maps(user))
-		return (1);
-	if (var_recipient_delimiter && *var_recipient_delimiter)
-		n = strcspn(user, var_recipient_delimiter);
-	if (n == 0 || n == strlen(user))
-		return (0);
-	user[n] = '\0';
-	if (pw_listed && getpwnam(user) != NULL)
-		return (1);
-	return (smtpd_local_in_maps(user));
-}
-
-enum smtpd_va { SV_NONE, SV_ACCEPT, SV_REJECT };
-
-/* The virtual alias tables, (re)opened when their values change. */
-static void
-smtpd_virtual_open(struct maplist **maps, struct domlist **doms)
-{
-	static struct maplist *vmaps;
-	static struct domlist *vdoms;
-	static char *maps_value, *doms_value;
-	const char *mv = var_virtual_alias_maps ?
-	    var_virtual_alias_maps : "";
-	const char *dv = var_virtual_alias_domains ?
-	    var_virtual_alias_domains : "";
-	struct strbuf err;
-
-	strbuf_init(&err, 1024);
-	if (maps_value == NULL || strcmp(maps_value, mv) != 0) {
-		maplist_close(vmaps);
-		free(maps_value);
-		maps_value = xstrdup(mv);
-		vmaps = NULL;
-		if (mv[strspn(mv, " \t,")] != '\0' &&
-		    (vmaps = maplist_open(mv, MAP_F_FOLD_KEY, &err)) == NULL)
-			log_warn("virtual_alias_maps: %s", err.data);
-	}
-	if (doms_value == NULL || strcmp(doms_value, dv) != 0) {
-		domlist_free(vdoms);
-		free(doms_value);
-		doms_value = xstrdup(dv);
-		if ((vdoms = domlist_open(dv, &err)) == NULL)
-			log_warn("virtual_alias_domains: %s", err.data);
-	}
-	strbuf_release(&err);
-	*maps = vmaps;
-	*doms = vdoms;
-}
-
-/* Virtual alias domains and addresses (see the top of this file). */
-static enum smtpd_va
-smtpd_virtual_check(const char *rcpt, const char *domain, int local,
+smtpd_check_helo(struct smtp_session *s, const char *helo,
     struct strbuf *reply)
 {
-	struct maplist *maps;
-	struct domlist *doms;
-	struct strbuf value, why;
-	enum map_result rd = MAP_NOTFOUND, ra = MAP_NOTFOUND;
-	enum smtpd_va ret = SV_NONE;
-	int broken;
+	struct smtpd_sess *ps = smtpd_sess_get(s);
+	struct smtpd_facts f;
+	int	r, flags;
 
-	smtpd_virtual_open(&maps, &doms);
-	broken = maps == NULL && var_virtual_alias_maps != NULL &&
-	    var_virtual_alias_maps[strspn(var_virtual_alias_maps,
-	    " \t,")] != '\0';
-	strbuf_init(&value, 65536);
-	strbuf_init(&why, 1024);
-	/* A domain list that did not open: any domain may be one of them. */
-	rd = doms != NULL ? domlist_match(doms, domain, &why) : MAP_RETRY;
-	if (rd == MAP_FOUND || local) {
-		if (maps != NULL)
-			ra = maplist_lookup_addr(maps, rcpt, var_recipient_delimiter,
-			    local, &value, NULL, &why);
-		if (ra == MAP_FOUND)
-			ret = SV_ACCEPT;
-		else if (ra == MAP_RETRY || broken)
-			rd = MAP_RETRY;
-		else if (rd == MAP_FOUND) {
-			strbuf_set_printf(reply, "550 5.1.1 <%s>: Recipient address "
-			    "rejected: User unknown in virtual alias table", rcpt);
-			ret = SV_REJECT;
-		}
-	}
-	if (rd == MAP_RETRY && ret != SV_ACCEPT) {
-		log_warn("virtual alias lookup of %s: %s", rcpt, why.len ?
-		    why.data : "table unavailable");
-		strbuf_set_printf(reply, "451 4.3.0 <%s>: Recipient address "
-		    "rejected: Temporary lookup failure", rcpt);
-		ret = SV_REJECT;
-	}
-	strbuf_release(&value);
-	strbuf_release(&why);
-	return (ret);
+	smtpd_note_pipelining(s, ps, 1);
+	smtpd_facts_fill(s, ps, &f);
+	f.helo = helo;
+	r = smtpd_check_stage(SMTPD_HELO, &f, reply, &flags);
+	if (r == SMTP_POLICY_ACCEPT)
+		ps->session_flags |= flags;
+	return (r);
 }
 
-int
-smtpd_check_rcpt_addr(const char *rcpt, int relay_ok, struct strbuf *reply)
+static int
+smtpd_check_mail(struct smtp_session *s, const char *sender,
+    struct strbuf *reply)
 {
-	struct strbuf local, domain;
-	int	ret = SMTP_POLICY_ACCEPT, vm;
-	enum smtpd_va va = SV_NONE;
+	struct smtpd_sess *ps = smtpd_sess_get(s);
+	struct smtpd_facts f;
+	int	r, flags;
 
-	strbuf_init(&local, ADDR_PATH_MAX);
-	strbuf_init(&domain, ADDR_PATH_MAX);
-	if (addr_split(rcpt, &local, &domain) < 0) {
-		strbuf_set_printf(reply, "501 5.1.3 Bad recipient address syntax");
-		ret = SMTP_POLICY_REJECT;
-	} else if (domain.len > 0 && (va = smtpd_virtual_check(rcpt, domain.data,
-	    mail_params_is_local_domain(domain.data), reply)) != SV_NONE) {
-		if (va == SV_REJECT)
-			ret = SMTP_POLICY_REJECT;
-	} else if (domain.len > 0 && (vm = smtpd_vmailbox_check(rcpt,
-	    domain.data, reply)) >= 0) {
-		ret = vm;	/* virtual mailbox domain (smtpd_vmailbox.c) */
-	} else if (domain.len > 0 && !mail_params_is_local_domain(domain.data)) {
-		if (!relay_ok) {
-			strbuf_set_printf(reply, "554 5.7.1 <%s>: Relay access denied",
-			    rcpt);
-			ret = SMTP_POLICY_REJECT;
-		}
-	} else if ((var_instance_mailbox_base && *var_instance_mailbox_base
-	    && !smtpd_safe_local(local.data)) || !smtpd_local_known(local.data)) {
-		strbuf_set_printf(reply, "550 5.1.1 <%s>: Recipient address rejected:"
-		    " User unknown in local recipient table", rcpt);
-		ret = SMTP_POLICY_REJECT;
+	if ((r = smtpd_anvil_mail(s, reply)) != SMTP_POLICY_ACCEPT)
+		return (r);
+	ps->tx_flags = ps->session_flags;	/* a new transaction */
+	smtpd_note_pipelining(s, ps, 0);
+	smtpd_facts_fill(s, ps, &f);
+	f.sender = sender;
+	r = smtpd_check_stage(SMTPD_MAIL, &f, reply, &flags);
+	if (r == SMTP_POLICY_ACCEPT)
+		ps->tx_flags |= flags;
+	return (r);
+}
+
+/* RCPT, DATA, end of data: HOLD/DISCARD go to the transaction. */
+static int
+smtpd_check_tx(struct smtp_session *s, enum smtpd_stage stage,
+    const char *rcpt, struct strbuf *reply)
+{
+	struct smtpd_sess *ps = smtpd_sess_get(s);
+	struct smtpd_facts f;
+	int	r, flags;
+
+	if (stage == SMTPD_RCPT
+	    && (r = smtpd_anvil_rcpt(s, reply)) != SMTP_POLICY_ACCEPT)
+		return (r);
+	if (stage != SMTPD_EOD)
+		smtpd_note_pipelining(s, ps, stage == SMTPD_DATA);
+	smtpd_facts_fill(s, ps, &f);
+	f.rcpt = rcpt;
+	r = smtpd_check_stage(stage, &f, reply, &flags);
+	if (r == SMTP_POLICY_ACCEPT) {
+		ps->tx_flags |= flags;
+		if (ps->tx_flags)
+			smtp_session_set_tx_flags(s, ps->tx_flags);
 	}
-	strbuf_release(&local);
-	strbuf_release(&domain);
-	return (ret);
+	return (r);
 }
 
 static int
 smtpd_check_rcpt(struct smtp_session *s, const char *rcpt, struct strbuf *reply)
 {
-	return (smtpd_check_rcpt_addr(rcpt, smtp_session_relay_ok(s), reply));
+	return (smtpd_check_tx(s, SMTPD_RCPT, rcpt, reply));
+}
+
+static int
+smtpd_check_data(struct smtp_session *s, struct strbuf *reply)
+{
+	return (smtpd_check_tx(s, SMTPD_DATA, NULL, reply));
+}
+
+static int
+smtpd_check_eod(struct smtp_session *s, struct strbuf *reply)
+{
+	return (smtpd_check_tx(s, SMTPD_EOD, NULL, reply));
+}
+
+static void
+smtpd_on_disconnect(struct smtp_session *s)
+{
+	struct smtpd_sess *ps = smtp_session_policy_data(s);
+
+	smtpd_anvil_disconnect(s);
+	if (ps != NULL) {
+		smtpd_dns_free(ps->dns);	/* cancels what is pending */
+		free(ps->client_name);
+		free(ps->reverse_name);
+		free(ps);
+		smtp_session_set_policy_data(s, NULL);
+	}
+	server_conn_done();
 }
