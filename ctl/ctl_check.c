@@ -34,7 +34,13 @@ struct ctl_check {
 static void
 check_unknown(const char *name, const char *file, int line, void *ctx)
 {
+	const char *classes = conf_value("smtpd_restriction_classes");
+
 	(void)ctx;
+	/* A restriction class (Postfix's smtpd_restriction_classes) is a
+	 * name the administrator defines in main.cf. */
+	if (classes != NULL && conf_list_contains(classes, name))
+		return;
 	/* Always said, start included: a misspelt name silently ignored is
 	 * the worst kind of configuration bug. */
 	ctl_warn("%s, line %d: unknown parameter %s", file, line, name);

@@ -316,6 +316,13 @@ def test_restriction_classes(new_instance):
     assert rcpt_reply(inst, sender="a@sender.example")[0] == 250
     assert rcpt_reply(inst, sender="a@sender.example",
                       rcpt="alice@localhost")[0] == 554
+    # A class is a name the administrator defines, not a misspelling.
+    res = inst.tegami("check")
+    assert "unknown parameter strict" not in res.stdout + res.stderr
+    with open(os.path.join(inst.dir, "main.cf"), "a") as f:
+        f.write("strikt = reject\n")
+    res = inst.tegami("check")
+    assert "unknown parameter strikt" in res.stdout + res.stderr
 
 
 def test_hold_puts_message_on_hold(new_instance):
@@ -408,6 +415,15 @@ def test_reject_rhsbl_sender(new_instance, dns):
         550, b"5.7.1 Service unavailable; Sender address [bad.example] blocked "
         b"using dbl.dnsbl.example; bad domain")
     assert rcpt_reply(inst, sender="x@withmx.example")[0] == 250
+
+
+def test_reject_rhsbl_helo(new_instance, dns):
+    inst = dns_started(new_instance(), dns, smtpd_helo_restrictions=
+                       "reject_rhsbl_helo dbl.dnsbl.example")
+    assert rcpt_reply(inst, helo="bad.example") == (
+        554, b"5.7.1 Service unavailable; Helo command [bad.example] blocked "
+        b"using dbl.dnsbl.example; bad domain")
+    assert rcpt_reply(inst, helo="withmx.example")[0] == 250
 
 
 def test_reject_unknown_sender_domain(new_instance, dns):

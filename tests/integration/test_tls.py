@@ -342,6 +342,35 @@ def test_client_certificate_fingerprint(new_instance):
     assert "(Client did not present a certificate)" in text, text
 
 
+def test_permit_tls_clientcerts(new_instance):
+    """A client whose certificate fingerprint is in relay_clientcerts may
+    relay; the same client without its certificate may not."""
+    inst = new_instance()
+    cpath, kpath, fp = make_client_cert(inst.dir)
+    table = os.path.join(inst.dir, "relay_clientcerts")
+    with open(table, "w") as f:
+        f.write("%s client.example\n" % fp)
+    inst.conf(mynetworks="192.0.2.0/24", smtpd_tls_ask_ccert="yes",
+              relay_clientcerts="texthash:" + table,
+              smtpd_relay_restrictions="permit_mynetworks, "
+              "permit_tls_clientcerts, reject_unauth_destination")
+    inst.start()
+
+    def relay(ctx):
+        ctx.check_hostname = False      # the client's certificate is tested
+        with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
+            s.starttls(context=ctx)
+            s.ehlo("client.example")
+            s.mail("a@client.example")
+            return s.rcpt("far@elsewhere.example")
+
+    ctx = client_context(inst)
+    ctx.load_cert_chain(cpath, kpath)
+    assert relay(ctx)[0] == 250
+    assert relay(client_context(inst)) == (
+        554, b"5.7.1 <far@elsewhere.example>: Relay access denied")
+
+
 # ---- resumption ------------------------------------------------------------
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
