@@ -102,6 +102,22 @@ dotdata_text(struct dotdata *d, char c, struct strbuf *out)
 	dotdata_put(d, c, out);
 }
 
+/* The byte after a CR in text: LF ends the line, anything else makes the
+ * CR a bare one (sticky error) and is text. */
+static void
+dotdata_after_cr(struct dotdata *d, char c, struct strbuf *out)
+{
+	if (c == '\n') {
+		dotdata_put(d, '\n', out);
+		d->state = DD_BOL;
+		return;
+	}
+	d->errs |= DOTDATA_E_BARE_CR;
+	dotdata_count(d);
+	d->state = DD_TEXT;
+	dotdata_text(d, c, out);
+}
+
 /*
  * One byte of a BDAT chunk.  No dot-stuffing (RFC 3030 2), but the line
  * rules of DATA: only CRLF ends a line, and it may be split between two
@@ -117,15 +133,7 @@ dotdata_bdat_byte(struct dotdata *d, char c, struct strbuf *out)
 		dotdata_text(d, c, out);
 		break;
 	case DD_CR:
-		if (c == '\n') {
-			dotdata_put(d, '\n', out);
-			d->state = DD_BOL;
-			break;
-		}
-		d->errs |= DOTDATA_E_BARE_CR;
-		dotdata_count(d);
-		d->state = DD_TEXT;
-		dotdata_text(d, c, out);
+		dotdata_after_cr(d, c, out);
 		break;
 	default:
 		dotdata_text(d, c, out);
@@ -215,15 +223,7 @@ dotdata_feed(struct dotdata *d, const char *buf, size_t len, size_t *used,
 			dotdata_text(d, c, out);
 			break;
 		case DD_CR:
-			if (c == '\n') {
-				dotdata_put(d, '\n', out);
-				d->state = DD_BOL;
-				break;
-			}
-			d->errs |= DOTDATA_E_BARE_CR;
-			dotdata_count(d);
-			d->state = DD_TEXT;
-			dotdata_text(d, c, out);
+			dotdata_after_cr(d, c, out);
 			break;
 		}
 	}

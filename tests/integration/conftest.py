@@ -202,6 +202,18 @@ class Instance:
         return names
 
 
+def read_reply(f):
+    """One whole SMTP reply from a binary file object: (code, [lines]).
+    A closed connection in the middle is a test failure."""
+    lines = []
+    while True:
+        line = f.readline()
+        assert line, "connection closed after %r" % lines
+        lines.append(line.decode(errors="replace").rstrip("\r\n"))
+        if len(line) < 4 or line[3:4] != b"-":
+            return int(lines[-1][:3]), lines
+
+
 def make_root():
     root = tempfile.mkdtemp(prefix="tegami-test-", dir="/tmp")
     # When the tests run as root the daemons drop to mail_owner, which must

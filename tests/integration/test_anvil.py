@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 
-from conftest import wait_until
+from conftest import read_reply, wait_until
 
 LONG_WINDOW = "3600s"
 
@@ -23,13 +23,8 @@ def connect(inst):
 
 
 def reply(f):
-    lines = []
-    while True:
-        line = f.readline()
-        assert line, "connection closed after %r" % lines
-        lines.append(line.decode(errors="replace").rstrip("\r\n"))
-        if line[3:4] != b"-":
-            return lines[-1]
+    return read_reply(f)[1][-1]
+
 
 
 def command(s, f, text):

@@ -6,6 +6,8 @@ import socket
 
 import pytest
 
+from conftest import read_reply
+
 STATES = ("START", "READY", "MAIL", "RCPT")
 
 SETUP = {
@@ -43,13 +45,8 @@ TABLE = {
 
 
 def reply(f):
-    lines = []
-    while True:
-        line = f.readline()
-        assert line, "connection closed after %r" % lines
-        lines.append(line.decode(errors="replace").rstrip("\r\n"))
-        if line[3:4] != b"-":
-            return lines
+    return read_reply(f)[1]
+
 
 
 @pytest.fixture(scope="module")

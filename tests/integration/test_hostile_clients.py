@@ -2,7 +2,7 @@
 line, memory stays bounded, and other sessions never notice."""
 import socket
 
-from conftest import SANITIZED, wait_until
+from conftest import SANITIZED, read_reply, wait_until
 
 
 def session(inst, timeout=30):
@@ -12,14 +12,8 @@ def session(inst, timeout=30):
     return s, f
 
 
-def reply(f):
-    lines = []
-    while True:
-        line = f.readline()
-        assert line, "connection closed after %r" % lines
-        lines.append(line.decode(errors="replace").rstrip("\r\n"))
-        if line[3:4] != b"-":
-            return int(lines[-1][:3]), lines
+reply = read_reply
+
 
 
 def rss_kib(pid):

@@ -6,7 +6,7 @@ reply and a log line."""
 import socket
 import struct
 
-from conftest import wait_until
+from conftest import read_reply, wait_until
 
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -29,14 +29,8 @@ def session(inst):
     return s, s.makefile("rb")
 
 
-def reply(f):
-    lines = []
-    while True:
-        line = f.readline()
-        assert line, "connection closed after %r" % lines
-        lines.append(line.decode(errors="replace").rstrip("\r\n"))
-        if line[3:4] != b"-":
-            return int(lines[-1][:3]), lines
+reply = read_reply
+
 
 
 def send_message(s, f, rcpt="vera@localhost"):

@@ -5,7 +5,7 @@ import select
 import socket
 import time
 
-from conftest import wait_until
+from conftest import read_reply, wait_until
 
 
 def connect(inst, timeout=30):
@@ -13,15 +13,8 @@ def connect(inst, timeout=30):
     return s, s.makefile("rb")
 
 
-def reply(f):
-    """One whole SMTP reply: (code, [lines])."""
-    lines = []
-    while True:
-        line = f.readline()
-        assert line, "connection closed; got %r" % lines
-        lines.append(line.decode(errors="replace").rstrip("\r\n"))
-        if len(line) < 4 or line[3:4] != b"-":
-            return int(lines[-1][:3]), lines
+reply = read_reply
+
 
 
 def outsider(inst, **kw):
