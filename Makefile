@@ -46,6 +46,7 @@ PROGRAMS := \
 	pickup:pickup:pickup/main.c:libexec \
 	showq:showq:showq/main.c:libexec \
 	anvil:anvil:anvil/main.c:libexec \
+	auth:auth:auth/main.c:libexec \
 	postdrop:sendmail:sendmail/postdrop.c:libexec
 
 pname = $(word 1,$(subst :, ,$(1)))

@@ -11,6 +11,7 @@
  * ctl_qdump.c    qdump: print a queue file (postcat-like)
  * ctl_map.c      map, alias: lookup tables (postmap, postalias)
  * ctl_tls.c      tls-selfsigned: a snakeoil certificate for smtpd
+ * ctl_passwd.c   passwd: users of auth(8)'s password file
  *
  * Commands return the process exit status; they print for the user
  * (`tegami: ...` on stderr for trouble), they do not log.
@@ -53,6 +54,8 @@ int	ctl_cmd_conf(int argc, char **argv);
 int	ctl_cmd_qdump(int argc, char **argv);
 int	ctl_cmd_map(int argc, char **argv);	/* ctl_map.c: postmap */
 int	ctl_cmd_alias(int argc, char **argv);	/* ctl_map.c: postalias */
+/* ctl_passwd.c: `passwd [-m METHOD] USER` (auth(8)'s password file) */
+int	ctl_cmd_passwd(int argc, char **argv);
 
 /* check's logic: 0 when nothing is wrong (warnings allowed), -1 when there
  * are errors (printed).  for_start (start, reload): quieter, and a daemon

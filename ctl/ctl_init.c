@@ -110,7 +110,8 @@ ctl_init_master_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	    "qmgr      unix  n       -       n       300     1       qmgr\n"
 	    "local     unix  -       n       n       -       -       local\n"
 	    "showq     unix  n       -       n       -       -       showq\n"
-	    "anvil     unix  -       -       n       -       1       anvil\n");
+	    "anvil     unix  -       -       n       -       1       anvil\n"
+	    "auth      unix  -       -       n       -       1       auth -o max_use=1000000\n");
 	return r ? -1 : 0;
 }
 

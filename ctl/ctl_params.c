@@ -25,6 +25,7 @@ extern const struct conf_param pickup_params[] WEAK;
 extern const struct conf_param showq_params[] WEAK;
 extern const struct conf_param anvil_params[] WEAK;
 extern const struct conf_param smtpd_anvil_params[] WEAK;
+extern const struct conf_param auth_params[] WEAK;
 extern const struct conf_param sendmail_params[] WEAK;
 extern const struct conf_param master_params[] WEAK;
 
@@ -44,6 +45,7 @@ static const struct {
 	{ "showq_params", showq_params, 0 },
 	{ "anvil_params", anvil_params, 0 },
 	{ "smtpd_anvil_params", smtpd_anvil_params, 0 },
+	{ "auth_params", auth_params, 0 },
 	{ "sendmail_params", sendmail_params, 0 },
 };
 #define CTL_NTABLES (sizeof(ctl_tables) / sizeof(ctl_tables[0]))

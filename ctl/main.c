@@ -32,6 +32,7 @@ static const struct ctl_command {
 	{ "map", ctl_cmd_map, "map [-afs] [-q KEY | -q - | -d KEY] type:file ...\n"
 	    "       tegami [-c config_dir] map -C type:source type:result" },
 	{ "alias", ctl_cmd_alias, "alias [-q KEY | -d KEY | -s] [type:file ...]" },
+	{ "passwd", ctl_cmd_passwd, "passwd [-m yescrypt|sha512|bcrypt] USER" },
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 

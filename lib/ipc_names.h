@@ -122,4 +122,41 @@
 #define ANVIL_STAT_OK		0
 #define ANVIL_STAT_FULL		1
 
+/* ---- auth (private/auth) ----------------------------------------------------
+ * One connection per AUTH exchange (submission -> auth).  The auth service
+ * checks its peer's uid (SO_PEERCRED) and never trusts the frames.
+ * Replies carry auth_status (a string) and are answered in order:
+ *   {req=mechs}                        -> {auth_status=ok, mechs="PLAIN LOGIN"}
+ *   {req=auth-start, mech, client_addr, tls (0/1), [resp]}
+ *       resp: the decoded initial response (bytes; present and empty for
+ *       "=", absent when the client gave none)
+ *   then zero or more rounds of
+ *       auth -> {auth_status=continue, challenge (bytes, to be base64'd)}
+ *       client -> {req=auth-step, resp (bytes)} | {req=auth-cancel}
+ *   ending with
+ *       auth -> {auth_status=ok, user}         the canonical login name
+ *             | {auth_status=fail, reason, [delay]}  "535 5.7.8 text", "504 ..."
+ *             | {auth_status=tempfail, reason, [delay]} "454 4.7.0 text"
+ *   delay (int): seconds the submission side waits before it sends the
+ *   failure to the client (failed-login back-off; auth itself never sleeps).
+ *   A tempfail "454 4.7.0 Too many failed authentication attempts" means
+ *   the client address or user is over auth_failure_limit: disconnect.
+ */
+#define IPC_REQ_MECHS		"mechs"
+#define IPC_REQ_AUTH_START	"auth-start"
+#define IPC_REQ_AUTH_STEP	"auth-step"
+#define IPC_REQ_AUTH_CANCEL	"auth-cancel"
+#define IPC_ATTR_MECH		"mech"
+#define IPC_ATTR_MECHS		"mechs"
+#define IPC_ATTR_TLS		"tls"
+#define IPC_ATTR_RESP		"resp"
+#define IPC_ATTR_CHALLENGE	"challenge"
+#define IPC_ATTR_USER		"user"
+#define IPC_ATTR_AUTH_STATUS	"auth_status"
+#define IPC_ATTR_DELAY		"delay"
+#define AUTH_STATUS_OK		"ok"
+#define AUTH_STATUS_CONTINUE	"continue"
+#define AUTH_STATUS_FAIL	"fail"
+#define AUTH_STATUS_TEMPFAIL	"tempfail"
+
 #endif

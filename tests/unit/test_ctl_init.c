@@ -102,7 +102,7 @@ test_master_cf(void **state)
 	snprintf(path, sizeof(path), "%s/master.cf", dir);
 	write_file(path, &sb);
 	assert_int_equal(mastercf_read(path, 100, &e, &n, &err), 0);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 8);	/* with auth(8)'s line */
 	for (i = 0; i < n; i++) {
 		if (strcmp(e[i].argv[0], "smtpd") == 0) {
 			assert_string_equal(e[i].service, "127.0.0.1:3025");
