@@ -40,6 +40,7 @@ PROGRAMS := \
 	sendmail:sendmail:sendmail/main.c:bin \
 	master:master:master/main.c:libexec \
 	smtpd:smtpd:smtpd/main.c:libexec \
+	submission:submission:submission/main.c:libexec \
 	cleanup:cleanup:cleanup/main.c:libexec \
 	qmgr:qmgr:qmgr/main.c:libexec \
 	local:local-delivery:local-delivery/main.c:libexec \
@@ -102,6 +103,9 @@ $(call binpath,$(1)): $(OBJ)/$(basename $(call pmain,$(1))).o \
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(sort $$(filter %.o,$$^)) $(LIBTEGAMI) $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
+# submission is smtpd's policy with AUTH on (STYLE lesson 7): it links
+# smtpd's modules too.
+$(BUILD)/libexec/tegami/submission: $(filter $(OBJ)/smtpd/%,$(DMN_OBJS))
 
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@

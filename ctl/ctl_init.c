@@ -104,6 +104,12 @@ ctl_init_master_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	    "wakeup  maxproc command + args\n");
 	r |= strbuf_printf(out, "127.0.0.1:%d inet n - n - - smtpd\n",
 	    o->port_base + 25);
+	/* Submission (submission(8)): STARTTLS on N+87, TLS from the first
+	 * byte on N+65; AUTH and mandatory TLS are submission's defaults. */
+	r |= strbuf_printf(out, "127.0.0.1:%d inet n - n - - submission\n",
+	    o->port_base + 87);
+	r |= strbuf_printf(out, "127.0.0.1:%d inet n - n - - submission\n"
+	    "  -o smtpd_tls_wrappermode=yes\n", o->port_base + 65);
 	r |= strbuf_append_str(out,
 	    "pickup    unix  n       -       n       60      1       pickup\n"
 	    "cleanup   unix  -       -       n       -       0       cleanup\n"

@@ -18,14 +18,15 @@
 
 extern const struct conf_param smtpd_params[] WEAK;
 extern const struct conf_param smtpd_check_params[] WEAK;
+extern const struct conf_param submission_params[] WEAK;
 extern const struct conf_param cleanup_params[] WEAK;
 extern const struct conf_param qmgr_params[] WEAK;
 extern const struct conf_param local_params[] WEAK;
 extern const struct conf_param pickup_params[] WEAK;
 extern const struct conf_param showq_params[] WEAK;
 extern const struct conf_param anvil_params[] WEAK;
-extern const struct conf_param smtpd_anvil_params[] WEAK;
 extern const struct conf_param auth_params[] WEAK;
+extern const struct conf_param smtpd_anvil_params[] WEAK;
 extern const struct conf_param sendmail_params[] WEAK;
 extern const struct conf_param master_params[] WEAK;
 
@@ -38,14 +39,15 @@ static const struct {
 	{ "smtpd_params", smtpd_params, 0 },
 	{ "tls_server_params", tls_server_params, 0 },
 	{ "smtpd_check_params", smtpd_check_params, 0 },
+	{ "submission_params", submission_params, 0 },
 	{ "cleanup_params", cleanup_params, 0 },
 	{ "qmgr_params", qmgr_params, 0 },
 	{ "local_params", local_params, 0 },
 	{ "pickup_params", pickup_params, 0 },
 	{ "showq_params", showq_params, 0 },
 	{ "anvil_params", anvil_params, 0 },
-	{ "smtpd_anvil_params", smtpd_anvil_params, 0 },
 	{ "auth_params", auth_params, 0 },
+	{ "smtpd_anvil_params", smtpd_anvil_params, 0 },
 	{ "sendmail_params", sendmail_params, 0 },
 };
 #define CTL_NTABLES (sizeof(ctl_tables) / sizeof(ctl_tables[0]))

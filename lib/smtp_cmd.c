@@ -110,6 +110,8 @@ smtp_path_args_init(struct smtp_path_args *args)
 	strbuf_init(&args->addr, ADDR_PATH_MAX);
 	strbuf_init(&args->envid, SMTP_ENVID_MAX);
 	strbuf_init(&args->orcpt, SMTP_ORCPT_MAX);
+	strbuf_init(&args->auth, SMTP_AUTH_PARAM_MAX);
+	args->has_auth = 0;
 	args->size = 0;
 	args->has_size = 0;
 	args->body = SMTP_BODY_NONE;
@@ -126,6 +128,7 @@ smtp_path_args_release(struct smtp_path_args *args)
 	strbuf_release(&args->addr);
 	strbuf_release(&args->envid);
 	strbuf_release(&args->orcpt);
+	strbuf_release(&args->auth);
 }
 
 /* Parse a decimal number (1..20 digits, no overflow). */
@@ -369,6 +372,22 @@ bad:
 	return (SMTP_CMD_E_PARAM);
 }
 
+/* RFC 4954 5: AUTH=xtext (a mailbox, or "<>"); printable ASCII. */
+static enum smtp_cmd_err
+param_auth(const char *val, size_t vlen, int flags, struct smtp_path_args *a,
+	    const char **why)
+{
+	strbuf_reset(&a->auth);
+	if (val == NULL || vlen == 0 || vlen > SMTP_AUTH_PARAM_MAX
+	    || xtext_decode(val, vlen, &a->auth) < 0
+	    || !text_ok(a->auth.data, a->auth.len, 0)) {
+		*why = "Bad AUTH parameter syntax";
+		return (SMTP_CMD_E_PARAM);
+	}
+	a->has_auth = 1;
+	return (SMTP_CMD_OK);
+}
+
 /* The parameters we know, for which command and which extension. */
 static const struct {
 	const char *name;
@@ -383,6 +402,7 @@ static const struct {
 	{"ENVID", 0, SMTP_EXT_DSN, param_envid},
 	{"NOTIFY", 1, SMTP_EXT_DSN, param_notify},
 	{"ORCPT", 1, SMTP_EXT_DSN, param_orcpt},
+	{"AUTH", 0, SMTP_EXT_AUTH, param_auth},
 };
 
 /* One ESMTP parameter "KEY[=VALUE]" of MAIL or RCPT. */

@@ -89,6 +89,7 @@ struct smtp_cmd {
 
 #define SMTP_ENVID_MAX		100	/* RFC 3461 4.4, as sent (xtext) */
 #define SMTP_ORCPT_MAX		500	/* RFC 3461 4.2, as sent */
+#define SMTP_AUTH_PARAM_MAX	500	/* MAIL AUTH=, as sent */
 
 /* The parsed argument of MAIL FROM / RCPT TO. */
 struct smtp_path_args {
@@ -103,6 +104,8 @@ struct smtp_path_args {
 				 * 0 when absent */
 	struct strbuf orcpt;	/* ORCPT as "addr-type;address" with the
 				 * address xtext decoded; "" when absent */
+	struct strbuf auth;	/* MAIL AUTH= (RFC 4954 5), xtext decoded */
+	int	has_auth;
 	const char *bad;	/* the offending parameter, in the argument */
 	size_t	bad_len;
 };

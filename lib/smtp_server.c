@@ -136,6 +136,12 @@ smtp_session_sasl_user(const struct smtp_session *s)
 	return (s->sasl_user);
 }
 
+const char *
+smtp_session_sasl_method(const struct smtp_session *s)
+{
+	return (s->sasl_method);
+}
+
 int
 smtp_session_pipelined(const struct smtp_session *s)
 {
@@ -297,6 +303,8 @@ smtp_session_reset(struct smtp_session *s)
 	free(s->sender);
 	s->sender = NULL;
 	s->smtputf8 = 0;
+	free(s->sasl_sender);
+	s->sasl_sender = NULL;
 	free(s->first_rcpt);
 	s->first_rcpt = NULL;
 	s->nrcpt = 0;
@@ -363,6 +371,7 @@ smtp_session_free(struct smtp_session *s)
 	if (s->state != SMTP_S_CLOSING)
 		s->state = SMTP_S_CLOSING;
 	smtp_session_reset(s);
+	smtp_auth_free(s);
 	smtp_log_disconnect(s);
 	smtp_nsessions--;
 	/* The policy forgets the session (cancels its lookups) first. */
@@ -381,6 +390,7 @@ smtp_session_free(struct smtp_session *s)
 	free(s->tls_cipher);
 	free(s->tls_peer_fp);
 	free(s->sasl_user);
+	free(s->sasl_method);
 	free(s);
 }
 
@@ -389,7 +399,8 @@ void
 smtp_session_resume(struct smtp_session *s)
 {
 	if (s->state == SMTP_S_CLOSING || s->state == SMTP_S_DATA_END
-	    || s->waiting != SMTP_W_NONE || s->timer_pending)
+	    || s->waiting != SMTP_W_NONE || s->timer_pending
+	    || smtp_auth_busy(s))
 		return;
 	bufferevent_enable(s->bev, EV_READ);
 	smtp_read_cb(s->bev, s);
@@ -399,7 +410,7 @@ smtp_session_resume(struct smtp_session *s)
 static int
 smtp_must_pause(struct smtp_session *s)
 {
-	if (s->waiting != SMTP_W_NONE || s->timer_pending)
+	if (s->waiting != SMTP_W_NONE || s->timer_pending || smtp_auth_busy(s))
 		return (1);
 	if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH)
 		return (1);
@@ -408,9 +419,9 @@ smtp_must_pause(struct smtp_session *s)
 	return (0);
 }
 
-/* Hold replies and input for `seconds` (error sleep). */
-static void
-smtp_sleep(struct smtp_session *s, long seconds)
+/* Hold replies and input for `seconds` (error sleep, failed AUTH). */
+void
+smtp_session_sleep(struct smtp_session *s, long seconds)
 {
 	struct timeval tv = { seconds, 0 };
 
@@ -441,7 +452,7 @@ smtp_after_command(struct smtp_session *s, int errors_before)
 	if (s->errors > errors_before && s->cfg->soft_error_limit > 0
 	    && s->errors > s->cfg->soft_error_limit
 	    && s->cfg->error_sleep_time > 0)
-		smtp_sleep(s, s->cfg->error_sleep_time);
+		smtp_session_sleep(s, s->cfg->error_sleep_time);
 }
 
 /* One step of command input: feed linerd, run a finished line. */
@@ -455,6 +466,12 @@ smtp_command_input(struct smtp_session *s, struct evbuffer *in,
 
 	r = linerd_feed(&s->lr, p, n, &used);
 	evbuffer_drain(in, used);		/* p is invalid from here */
+	/* A response in an AUTH exchange is not a command (nor logged). */
+	if (r != LINERD_NEED_MORE
+	    && smtp_auth_line(s, (int)r, s->lr.line.data, s->lr.line.len)) {
+		smtp_after_command(s, errors_before);
+		return;
+	}
 	switch (r) {
 	case LINERD_NEED_MORE:
 		return;

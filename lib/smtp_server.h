@@ -73,7 +73,23 @@ struct smtp_server_config {
 	unsigned discard_ehlo;		/* SMTP_EXT_* (lib/smtp_cmd.h) not
 					 * announced and refused
 					 * (smtpd_discard_ehlo_keywords) */
+	/* SMTP AUTH (lib/smtp_server_auth.c), for a policy with
+	 * SMTP_POLICY_F_AUTH_ALLOWED; the service is private/auth. */
+	int	sasl_auth_enable;	/* smtpd_sasl_auth_enable */
+	unsigned sasl_sec;		/* SMTP_SASL_*: unencrypted sessions */
+	unsigned sasl_tls_sec;		/* SMTP_SASL_*: in TLS */
+	int	sasl_broken_clients;	/* also announce "AUTH=..." */
+	int	sasl_auth_header;	/* "(Authenticated sender: u)" in
+					 * Received: */
 };
+
+/* smtpd_sasl_security_options */
+#define SMTP_SASL_NOPLAINTEXT	0x01	/* no PLAIN, LOGIN */
+#define SMTP_SASL_NOANONYMOUS	0x02	/* no ANONYMOUS */
+
+/* Ask private/auth for its mechanisms (blocking, once per process, at
+ * start-up); "PLAIN LOGIN" when it cannot say. */
+void	smtp_server_auth_init(const char *queue_dir, int timeout_ms);
 
 #define SMTP_TLS_NONE		0
 #define SMTP_TLS_MAY		1	/* offer STARTTLS */
@@ -83,7 +99,7 @@ struct smtp_server_config {
  * context tls_server_pre_jail() made (lib/tls_params.c). */
 void	tls_server_configure(struct smtp_server_config *cfg);
 
-#define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* offer AUTH (later: submission) */
+#define SMTP_POLICY_F_AUTH_ALLOWED	0x01	/* AUTH when sasl_auth_enable */
 
 struct smtp_policy {
 	const char *name;			/* "smtpd", for logs */
@@ -135,6 +151,8 @@ const char *smtp_session_tls_cipher(const struct smtp_session *s);
 const char *smtp_session_tls_peer_fingerprint(const struct smtp_session *s);
 /* The SASL login name, NULL when not authenticated. */
 const char *smtp_session_sasl_user(const struct smtp_session *s);
+/* The mechanism it logged in with (NULL when not authenticated). */
+const char *smtp_session_sasl_method(const struct smtp_session *s);
 /* Did the client send this command before our previous reply (RFC 2920
  * pipelining without EHLO, or talking ahead where it must not)? */
 int	smtp_session_pipelined(const struct smtp_session *s);

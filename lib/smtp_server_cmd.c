@@ -100,6 +100,8 @@ smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out)
 		(void)strbuf_append_str(out, "\nVRFY");
 	if (smtp_tls_offer(s) && !(off & SMTP_EXT_STARTTLS))
 		(void)strbuf_append_str(out, "\nSTARTTLS");
+	if (!(off & SMTP_EXT_AUTH))
+		smtp_auth_ehlo(s, out);
 	if (!(off & SMTP_EXT_ENHANCEDSTATUSCODES))
 		(void)strbuf_append_str(out, "\nENHANCEDSTATUSCODES");
 	if (!(off & SMTP_EXT_8BITMIME))
@@ -160,7 +162,8 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 	/* BINARYMIME (RFC 3030) is never offered: such content could not be
 	 * sent on with DATA, and bare CR/LF in it is refused as smuggling. */
 	err = smtp_cmd_parse_path(c->arg, c->arg_len, 0,
-	    s->cfg->discard_ehlo | SMTP_EXT_BINARYMIME, &a, &why);
+	    s->cfg->discard_ehlo | SMTP_EXT_BINARYMIME
+	    | (smtp_auth_mail_param_ok(s) ? 0 : SMTP_EXT_AUTH), &a, &why);
 	if (err != SMTP_CMD_OK) {
 		smtp_path_refuse(s, err, 0, &a, why);
 		goto out;
@@ -188,6 +191,10 @@ cmd_mail(struct smtp_session *s, struct smtp_cmd *c)
 	}
 	s->sender = xstrdup(a.addr.data);
 	s->smtputf8 = a.smtputf8;
+	/* RFC 4954 5: recorded (logged with the queue id), trusted no
+	 * further; "<>" says the submitter is not known. */
+	if (a.has_auth)
+		s->sasl_sender = xstrdup(a.auth.data);
 	if (smtp_cleanup_open(s, a.envid.data, a.ret) < 0) {
 		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
 		smtp_session_reset(s);
@@ -376,14 +383,6 @@ cmd_etrn(struct smtp_session *s, struct smtp_cmd *c)
 	return (-1);
 }
 
-/* AUTH where the policy offers none (submission offers it). */
-static int
-cmd_auth(struct smtp_session *s, struct smtp_cmd *c)
-{
-	smtp_reply(s, 503, "5.5.1", "Error: authentication not enabled");
-	return (-1);
-}
-
 static int
 cmd_unknown(struct smtp_session *s, struct smtp_cmd *c)
 {
@@ -408,7 +407,7 @@ static const struct {
 	{SMTP_VERB_HTTP, cmd_http},
 	{SMTP_VERB_EXPN, cmd_expn},
 	{SMTP_VERB_ETRN, cmd_etrn},
-	{SMTP_VERB_AUTH, cmd_auth},
+	{SMTP_VERB_AUTH, smtp_cmd_auth},	/* smtp_server_auth.c */
 	{SMTP_VERB_STARTTLS, smtp_cmd_starttls},
 	{SMTP_VERB_BDAT, smtp_cmd_bdat},
 };

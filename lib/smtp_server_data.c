@@ -58,6 +58,12 @@ smtp_received(struct smtp_session *s, struct strbuf *out)
 	(void)strbuf_printf(out, " (%s [%s])", s->client_name, s->client_addr);
 	if (s->tls_protocol && s->cfg->tls_received_header)
 		smtp_tls_received(s, out);
+	/* Postfix's smtpd_sasl_authenticated_header. */
+	if (s->sasl_user && s->cfg->sasl_auth_header) {
+		(void)strbuf_append_str(out, "\n\t(Authenticated sender: ");
+		smtp_header_text(out, s->sasl_user, 0);
+		(void)strbuf_append_str(out, ")");
+	}
 	(void)strbuf_printf(out, "\n\tby %s (%s) with %s", s->cfg->myhostname,
 	    s->cfg->mail_name, smtp_session_protocol(s));
 	if (s->nrcpt == 1 && s->first_rcpt) {
@@ -263,7 +269,15 @@ smtp_data_result(struct smtp_session *s, int status, const char *id,
 	char	text[512];
 
 	if (status == 0) {
-		log_info("%s: client=%s[%s]", id, s->client_name, s->client_addr);
+		if (s->sasl_user)
+			log_info("%s: client=%s[%s], sasl_method=%s, "
+			    "sasl_username=%s%s%s", id, s->client_name,
+			    s->client_addr, s->sasl_method, s->sasl_user,
+			    s->sasl_sender ? ", sasl_sender=" : "",
+			    s->sasl_sender ? s->sasl_sender : "");
+		else
+			log_info("%s: client=%s[%s]", id, s->client_name,
+			    s->client_addr);
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", id);
 		/* The error limits count errors "without delivering mail". */
 		s->errors = 0;

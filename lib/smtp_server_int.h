@@ -80,9 +80,12 @@ struct smtp_session {
 	char   *tls_cipher;
 	char   *tls_peer_fp;
 	char   *sasl_user;
+	char   *sasl_method;			/* the mechanism of sasl_user */
+	struct smtp_auth *auth;			/* an AUTH exchange under way */
 	/* the transaction */
 	char   *sender;				/* NULL before MAIL */
 	int	smtputf8;			/* MAIL ... SMTPUTF8 (RFC 6531) */
+	char   *sasl_sender;			/* MAIL ... AUTH= (RFC 4954 5) */
 	size_t	nrcpt;
 	char   *first_rcpt;			/* for the Received: "for" clause */
 	const char *curr_rcpt;			/* RCPT being checked, borrowed */
@@ -115,6 +118,7 @@ void	smtp_command(struct smtp_session *s, const char *line, size_t len);
 #define SMTP_CMD_DONE		0
 #define SMTP_CMD_REFUSED	(-1)
 #define SMTP_CMD_WAIT		1
+#define SMTP_CMD_ASYNC		2	/* finishes later; counts itself */
 /* Ask a policy hook's answer about cmd; returns SMTP_POLICY_* and, for a
  * reject, logs it and queues the reply. */
 int	smtp_policy_ask(struct smtp_session *s, const char *cmd,
@@ -122,6 +126,24 @@ int	smtp_policy_ask(struct smtp_session *s, const char *cmd,
 /* The EHLO keyword lines after the host name ("PIPELINING\nSIZE 10240000
  * ..."), in out. */
 void	smtp_ehlo_keywords(struct smtp_session *s, struct strbuf *out);
+
+/* Hold replies and input for `seconds` (error sleep, a failed AUTH). */
+void	smtp_session_sleep(struct smtp_session *s, long seconds);
+
+/* smtp_server_auth.c: AUTH (RFC 4954) and its exchange with private/auth. */
+int	smtp_cmd_auth(struct smtp_session *s, struct smtp_cmd *c);
+/* "\nAUTH PLAIN LOGIN" when AUTH is offered in this session now. */
+void	smtp_auth_ehlo(struct smtp_session *s, struct strbuf *out);
+/* May MAIL carry AUTH= (is AUTH part of this server)? */
+int	smtp_auth_mail_param_ok(const struct smtp_session *s);
+/* Is the session waiting for the auth service (input paused)? */
+int	smtp_auth_busy(const struct smtp_session *s);
+/* A client line (linerd result) while a 334 is out: 1 = it was the
+ * exchange's; 0 = no exchange waits for the client. */
+int	smtp_auth_line(struct smtp_session *s, int lr_result, const char *line,
+	    size_t len);
+/* Abandon the exchange (the session ends). */
+void	smtp_auth_free(struct smtp_session *s);
 
 /* smtp_server_tls.c: STARTTLS (and implicit TLS). */
 int	smtp_cmd_starttls(struct smtp_session *s, struct smtp_cmd *c);

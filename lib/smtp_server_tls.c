@@ -418,6 +418,10 @@ smtp_tls_hs_event(struct bufferevent *bev, short what, void *arg)
 	free(s->helo);
 	s->helo = NULL;
 	s->esmtp = 0;
+	/* ... including a login made in the clear (RFC 3207 4.2). */
+	free(s->sasl_user);
+	free(s->sasl_method);
+	s->sasl_user = s->sasl_method = NULL;
 	smtp_session_reset(s);
 	smtp_session_set_bev(s, bev);
 	smtp_session_resume(s);

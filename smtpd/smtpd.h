@@ -39,6 +39,7 @@ extern char *var_dns_nameservers;
 extern char *var_smtpd_relay_domains;
 extern char *var_smtpd_parent_domain_matches;
 extern char *var_relay_clientcerts;
+extern char *var_smtpd_sender_login_maps;
 extern long var_access_map_reject_code;
 extern long var_access_map_defer_code;
 extern long var_reject_code;

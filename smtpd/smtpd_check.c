@@ -72,6 +72,7 @@ smtpd_check_free(void)
 	check_class_names = NULL;
 	maplist_close(smtpd_relay_clientcerts);
 	smtpd_relay_clientcerts = NULL;
+	smtpd_login_free();
 	text_cache_clear();
 }
 
@@ -153,6 +154,8 @@ smtpd_check_init(struct strbuf *err)
 		free(why);
 		return (-1);
 	}
+	if (smtpd_login_init(err) < 0)
+		return (-1);
 	return (0);
 }
 
@@ -521,6 +524,10 @@ ev_one(struct smtpd_eval *ev, const struct smtpd_restriction *r,
 		return (smtpd_ev_dns(ev, r, ctx));
 	case R_CLASS:
 		return (ev_class(ev, r->zone, ctx));
+	case R_REJECT_SENDER_LOGIN:
+	case R_REJECT_AUTH_SENDER_LOGIN:
+	case R_REJECT_UNAUTH_SENDER_LOGIN:
+		return (smtpd_ev_login(ev, r));
 	}
 	return (C_DUNNO);
 }

@@ -59,6 +59,11 @@ extern struct maplist *smtpd_relay_clientcerts;
 int	smtpd_ev_access(struct smtpd_eval *ev, const struct smtpd_restriction *r,
 	    const struct smtpd_ctx *ctx);
 
+/* smtpd_check_login.c: smtpd_sender_login_maps. */
+int	smtpd_login_init(struct strbuf *err);
+void	smtpd_login_free(void);
+int	smtpd_ev_login(struct smtpd_eval *ev, const struct smtpd_restriction *r);
+
 /* smtpd_check_rbl.c: DNSBL and DNS existence checks. */
 int	smtpd_ev_dns(struct smtpd_eval *ev, const struct smtpd_restriction *r,
 	    const struct smtpd_ctx *ctx);

@@ -25,6 +25,7 @@ char   *var_dns_nameservers;
 char   *var_smtpd_relay_domains;
 char   *var_smtpd_parent_domain_matches;
 char   *var_relay_clientcerts;
+char   *var_smtpd_sender_login_maps;
 long	var_access_map_reject_code;
 long	var_access_map_defer_code;
 long	var_reject_code;
@@ -63,6 +64,10 @@ const struct conf_param smtpd_check_params[] = {
 	/* Restrictions at RCPT, after smtpd_relay_restrictions. */
 	{"smtpd_recipient_restrictions", CONF_STR, "", NULL,
 	    &var_smtpd_recipient_restrictions, 0, 0, 0},
+	/* Tables: sender address -> the SASL login names that own it
+	 * (reject_*sender_login_mismatch). */
+	{"smtpd_sender_login_maps", CONF_STR, "", NULL,
+	    &var_smtpd_sender_login_maps, 0, 0, 0},
 	/* Restrictions at DATA (and the first BDAT). */
 	{"smtpd_data_restrictions", CONF_STR, "", NULL,
 	    &var_smtpd_data_restrictions, 0, 0, 0},

@@ -65,6 +65,11 @@ static const struct {
 	{ "reject_rhsbl_sender", R_RHSBL_SENDER, A_ZONE },
 	{ "reject_rhsbl_helo", R_RHSBL_HELO, A_ZONE },
 	{ "reject_rhsbl_recipient", R_RHSBL_RCPT, A_ZONE },
+	{ "reject_sender_login_mismatch", R_REJECT_SENDER_LOGIN, A_NONE },
+	{ "reject_authenticated_sender_login_mismatch",
+	    R_REJECT_AUTH_SENDER_LOGIN, A_NONE },
+	{ "reject_unauthenticated_sender_login_mismatch",
+	    R_REJECT_UNAUTH_SENDER_LOGIN, A_NONE },
 };
 #define NRESTR	(sizeof(restr_names) / sizeof(restr_names[0]))
 

@@ -7,6 +7,7 @@ line), the failed-login delay and limit, hostile frames, and a real Dovecot
 (Debian dovecot-core, started here with its own configuration) as the
 backend, including Dovecot going away mid-test.
 """
+import contextlib
 import crypt
 import os
 import shutil
@@ -353,8 +354,10 @@ service anvil {{
 """
 
 
-@pytest.fixture
-def dovecot():
+@contextlib.contextmanager
+def run_dovecot(mechanisms="plain login", extra_users=""):
+    """A private Dovecot whose auth-client socket serves the users zoe
+    (sha512-crypt) and extra_users (passwd-file lines)."""
     d = tempfile.mkdtemp(prefix="tegami-dovecot-", dir="/tmp")
     os.chmod(d, 0o755)
     os.makedirs(os.path.join(d, "run"))
@@ -362,10 +365,12 @@ def dovecot():
     with open(os.path.join(d, "users"), "w") as f:
         f.write("zoe:{SHA512-CRYPT}%s\n" %
                 crypt.crypt("dove-pass", crypt.mksalt(crypt.METHOD_SHA512)))
+        f.write(extra_users)
     os.chmod(os.path.join(d, "users"), 0o644)
     conf = os.path.join(d, "dovecot.conf")
     with open(conf, "w") as f:
-        f.write(DOVECOT_CONF.format(d=d))
+        f.write(DOVECOT_CONF.format(d=d).replace(
+            "auth_mechanisms = plain login", "auth_mechanisms = " + mechanisms))
     proc = subprocess.Popen(["/usr/sbin/dovecot", "-c", conf, "-F"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sock = os.path.join(d, "run", "auth-client")
@@ -383,6 +388,12 @@ def dovecot():
                 proc.kill()
                 proc.wait()
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot():
+    with run_dovecot() as d:
+        yield d
 
 
 def test_dovecot_backend(new_instance, dovecot):

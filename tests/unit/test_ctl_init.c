@@ -102,12 +102,24 @@ test_master_cf(void **state)
 	snprintf(path, sizeof(path), "%s/master.cf", dir);
 	write_file(path, &sb);
 	assert_int_equal(mastercf_read(path, 100, &e, &n, &err), 0);
-	assert_int_equal(n, 8);	/* with auth(8)'s line */
+	assert_int_equal(n, 10);	/* with auth(8)'s line */
 	for (i = 0; i < n; i++) {
 		if (strcmp(e[i].argv[0], "smtpd") == 0) {
 			assert_string_equal(e[i].service, "127.0.0.1:3025");
 			assert_string_equal(e[i].type, "inet");
 			seen |= 1;
+		} else if (strcmp(e[i].argv[0], "submission") == 0) {
+			/* 587 with STARTTLS, 465 with TLS from the start. */
+			if (strcmp(e[i].service, "127.0.0.1:3087") == 0) {
+				assert_int_equal(e[i].argc, 1);
+				seen |= 64;
+			} else {
+				assert_string_equal(e[i].service, "127.0.0.1:3065");
+				assert_int_equal(e[i].argc, 3);
+				assert_string_equal(e[i].argv[2],
+				    "smtpd_tls_wrappermode=yes");
+				seen |= 128;
+			}
 		} else if (strcmp(e[i].argv[0], "showq") == 0) {
 			assert_int_equal(e[i].private_, 0);
 			seen |= 2;
@@ -131,7 +143,7 @@ test_master_cf(void **state)
 			seen |= 8;
 		}
 	}
-	assert_int_equal(seen, 63);
+	assert_int_equal(seen, 255);
 	mastercf_free(e, n);
 	unlink(path);
 	rmdir(dir);

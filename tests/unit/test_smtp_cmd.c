@@ -317,7 +317,12 @@ static const struct {
 	{"FROM:<a@b> SMTPUTF8", 0, SMTP_EXT_SMTPUTF8, "555 5.5.4 Unsupported option: SMTPUTF8"},
 	{"FROM:<a@b> BODY=BINARYMIME", 0, SMTP_EXT_BINARYMIME,
 	    "555 5.5.4 Unsupported option: BODY=BINARYMIME"},
-	{"FROM:<a@b> AUTH=<>", 0, 0, "555 5.5.4 Unsupported option: AUTH=<>"},
+	/* AUTH= only where AUTH is offered (submission, RFC 4954 5). */
+	{"FROM:<a@b> AUTH=<>", 0, SMTP_EXT_AUTH,
+	    "555 5.5.4 Unsupported option: AUTH=<>"},
+	{"FROM:<a@b> AUTH=a+zz", 0, 0, "501 5.5.4 Bad AUTH parameter syntax"},
+	{"FROM:<a@b> AUTH=", 0, 0, "501 5.5.4 Bad AUTH parameter syntax"},
+	{"FROM:<a@b> AUTH=a+0Ab", 0, 0, "501 5.5.4 Bad AUTH parameter syntax"},
 };
 
 static void

@@ -492,6 +492,45 @@ static const struct eval_case access_cases[] = {
 	{ "all-numeric is OK", "smtpd_sender_restrictions = check_sender_access "
 	    "inline:{ a@sender.example=12345 }, reject\n", SMTPD_RCPT, NOKEY, K,
 	    F_MYNET, {{0}}, ACC, NULL, 0 },
+	/* smtpd_sender_login_maps (submission); the SASL user is "user". */
+#define LOGIN(map, r)	"smtpd_sender_login_maps = inline:{ " map " }\n" \
+	    "smtpd_sender_restrictions = " r "\n"
+#define NOTOWNED "553 5.7.1 <a@sender.example>: Sender address rejected: " \
+	    "not owned by user user"
+	{ "login: owner", LOGIN("a@sender.example=user",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, ACC, NULL, 0 },
+	{ "login: not the owner", LOGIN("a@sender.example=other",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, REJ, NOTOWNED, 0 },
+	{ "login: no owner", LOGIN("b@sender.example=user",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, REJ, NOTOWNED, 0 },
+	{ "login: one of the owners", LOGIN("{a@sender.example=other, user}",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, ACC, NULL, 0 },
+	{ "login: @domain", LOGIN("@sender.example=user",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, ACC, NULL, 0 },
+	{ "login: owned, not logged in", LOGIN("a@sender.example=user",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_MYNET,
+	    {{0}}, REJ, "553 5.7.1 <a@sender.example>: Sender address rejected: "
+	    "not logged in", 0 },
+	{ "login: unowned, not logged in", LOGIN("b@sender.example=user",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K, F_MYNET,
+	    {{0}}, ACC, NULL, 0 },
+	{ "login: authenticated half", LOGIN("a@sender.example=user",
+	    "reject_authenticated_sender_login_mismatch"), SMTPD_RCPT, NOKEY, K,
+	    F_MYNET, {{0}}, ACC, NULL, 0 },
+	{ "login: unauthenticated half", LOGIN("a@sender.example=other",
+	    "reject_unauthenticated_sender_login_mismatch"), SMTPD_RCPT, NOKEY,
+	    K, F_SASL, {{0}}, ACC, NULL, 0 },
+	{ "login: null sender", LOGIN("a@sender.example=other",
+	    "reject_sender_login_mismatch"), SMTPD_RCPT, NULL, NULL, NULL, "",
+	    NULL, K, F_SASL, {{0}}, ACC, NULL, 0 },
+	{ "login: no map", "smtpd_sender_restrictions = "
+	    "reject_sender_login_mismatch\n", SMTPD_RCPT, NOKEY, K, F_SASL,
+	    {{0}}, ACC, NULL, 0 },
 	{ "REJECT with dsn", "smtpd_sender_restrictions = check_sender_access "
 	    "inline:{ {a@sender.example=REJECT 5.7.9 spam} }\n", SMTPD_RCPT, NOKEY,
 	    K, F_MYNET, {{0}}, REJ, "554 5.7.9 <a@sender.example>: Sender address "
