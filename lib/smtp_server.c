@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -510,9 +511,14 @@ smtp_pregreet(struct smtp_session *s, struct evbuffer *in)
 	size_t	i;
 
 	strbuf_init(&text, 256);
+	/* Never log credentials, even ones sent out of turn. */
+	if (show >= 4 && strncasecmp((const char *)p, "AUTH", 4) == 0)
+		show = 4;
 	for (i = 0; i < show; i++)
 		(void)strbuf_printf(&text, (p[i] < 0x20 || p[i] > 0x7e || p[i] == '\\')
 		    ? "\\x%02x" : "%c", p[i]);
+	if (show == 4 && n > 4 && strncasecmp((const char *)p, "AUTH", 4) == 0)
+		(void)strbuf_append_str(&text, " <redacted>");
 	log_warn("PREGREET %zu after CONNECT from %s[%s]: %s", n,
 	    s->client_name, s->client_addr, text.data);
 	strbuf_release(&text);

@@ -36,6 +36,19 @@ def test_pregreet_client_is_disconnected(new_instance):
                "EHLO early.example\\x0d\\x0a" in inst.log(), 10, what="log")
 
 
+def test_pregreet_credentials_are_not_logged(new_instance):
+    inst = new_instance()
+    outsider(inst, smtpd_greet_wait="3s")
+    inst.start()
+    s, f = connect(inst)
+    s.sendall(b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n")
+    assert reply(f)[0] == 554
+    s.close()
+    wait_until(lambda: "PREGREET 33 after CONNECT from unknown[127.0.0.1]: "
+               "AUTH <redacted>" in inst.log(), 10, what="log")
+    assert "AGFsaWNl" not in inst.log()
+
+
 def test_patient_client_is_greeted_after_the_wait(new_instance):
     inst = new_instance()
     outsider(inst, smtpd_greet_wait="1s")
