@@ -30,6 +30,7 @@ dotdata_init(struct dotdata *d, size_t line_limit, uint64_t size_limit)
 	d->line_len = 0;
 	d->line_limit = line_limit;
 	d->size = 0;
+	d->lines = 0;
 	d->size_limit = size_limit;
 	d->chunk_size = 0;
 	d->chunk_left = 0;
@@ -110,6 +111,7 @@ dotdata_after_cr(struct dotdata *d, char c, struct strbuf *out)
 	if (c == '\n') {
 		dotdata_put(d, '\n', out);
 		d->state = DD_BOL;
+		d->lines++;
 		return;
 	}
 	d->errs |= DOTDATA_E_BARE_CR;
@@ -245,4 +247,10 @@ dotdata_strerror(int errs)
 	if (errs & DOTDATA_E_SIZE)
 		return ("message too large");
 	return ("");
+}
+
+int
+dotdata_partial(const struct dotdata *d)
+{
+	return (d->state != DD_BOL);
 }

@@ -37,6 +37,7 @@ struct dotdata {
 	size_t	line_len;	/* raw bytes of the current line, without CRLF */
 	size_t	line_limit;	/* max raw line length incl. CRLF; 0 = none */
 	uint64_t size;		/* content bytes produced (LF line ends) */
+	uint64_t lines;		/* lines ended by CRLF so far */
 	uint64_t size_limit;	/* 0 = none */
 	uint64_t chunk_size;	/* BDAT: size of the current chunk */
 	uint64_t chunk_left;	/* BDAT/skip: bytes of this chunk still due */
@@ -73,6 +74,9 @@ void	dotdata_skip(struct dotdata *d, uint64_t size);
 /* After the LAST chunk: a CR left pending is a bare CR; a last line
  * without a line end gets its LF (appended to out, which needs 1 byte). */
 void	dotdata_bdat_end(struct dotdata *d, struct strbuf *out);
+
+/* Is a line begun and not yet ended (for per-record deadlines)? */
+int	dotdata_partial(const struct dotdata *d);
 
 /* A short reason for the first fault in errs (for logs), "" when none. */
 const char *dotdata_strerror(int errs);

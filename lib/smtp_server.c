@@ -325,6 +325,7 @@ smtp_session_close(struct smtp_session *s)
 	s->state = SMTP_S_CLOSING;
 	s->waiting = SMTP_W_NONE;
 	evtimer_del(s->timer_ev);
+	evtimer_del(s->record_ev);
 	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_enable(s->bev, EV_WRITE);
 }
@@ -381,6 +382,7 @@ smtp_session_free(struct smtp_session *s)
 	bufferevent_free(s->bev);
 	event_free(s->wake_ev);
 	event_free(s->timer_ev);
+	event_free(s->record_ev);
 	linerd_release(&s->lr);
 	strbuf_release(&s->reply);
 	strbuf_release(&s->pending_line);
@@ -473,6 +475,8 @@ smtp_command_input(struct smtp_session *s, struct evbuffer *in,
 		smtp_after_command(s, errors_before);
 		return;
 	}
+	if (r != LINERD_NEED_MORE)
+		s->records++;
 	switch (r) {
 	case LINERD_NEED_MORE:
 		return;
@@ -573,6 +577,45 @@ smtp_proxy_input(struct smtp_session *s, struct evbuffer *in)
 		smtp_pregreet(s, in);
 }
 
+/*
+ * smtpd_per_record_deadline (Postfix): smtpd_timeout bounds a whole
+ * command or content line, not each read, so a client that trickles a
+ * byte at a time cannot hold a session forever.  The deadline starts with
+ * the first byte of a line and is cancelled when the line ends.
+ */
+static void
+smtp_record_deadline(struct smtp_session *s, uint64_t records_before)
+{
+	struct timeval tv = { s->cfg->timeout, 0 };
+	int	partial;
+
+	if (!s->cfg->per_record_deadline || s->state == SMTP_S_CLOSING)
+		return;
+	if (s->state == SMTP_S_DATA)
+		partial = dotdata_partial(&s->dd);
+	else if (s->state >= SMTP_S_START && s->state <= SMTP_S_RCPT)
+		partial = linerd_pending(&s->lr);
+	else
+		partial = 0;
+	if (!partial)
+		evtimer_del(s->record_ev);
+	else if (s->records + s->dd.lines != records_before
+	    || !evtimer_pending(s->record_ev, NULL))
+		evtimer_add(s->record_ev, &tv);	/* a new line began */
+}
+
+static void
+smtp_record_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	log_info("timeout after %s from %s[%s]", s->last_cmd, s->client_name,
+	    s->client_addr);
+	smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+	    s->cfg->myhostname);
+	smtp_session_close(s);
+}
+
 /* The input loop: run everything complete in the input buffer. */
 static void
 smtp_read_cb(struct bufferevent *bev, void *arg)
@@ -581,6 +624,7 @@ smtp_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const char *p;
 	size_t	n, used;
+	uint64_t records_before = s->records + s->dd.lines;
 
 	if (s->state == SMTP_S_PROXY) {
 		smtp_proxy_input(s, in);
@@ -613,6 +657,7 @@ smtp_read_cb(struct bufferevent *bev, void *arg)
 	}
 	if (s->state == SMTP_S_DATA_END || s->waiting != SMTP_W_NONE)
 		bufferevent_disable(bev, EV_READ);
+	smtp_record_deadline(s, records_before);
 }
 
 /* The greeting, once the connect policy said yes and the wait is over. */
@@ -795,7 +840,9 @@ smtp_server_accept(int fd, const struct smtp_policy *policy)
 	s->bev = bufferevent_socket_new(cfg->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->wake_ev = event_new(cfg->base, -1, 0, smtp_wake_cb, s);
 	s->timer_ev = evtimer_new(cfg->base, smtp_timer_cb, s);
-	if (s->bev == NULL || s->wake_ev == NULL || s->timer_ev == NULL)
+	s->record_ev = evtimer_new(cfg->base, smtp_record_timeout, s);
+	if (s->bev == NULL || s->wake_ev == NULL || s->timer_ev == NULL
+	    || s->record_ev == NULL)
 		log_fatal("cannot make the events of a new session");
 	smtp_nsessions++;
 	smtp_session_set_bev(s, s->bev);

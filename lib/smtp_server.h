@@ -68,6 +68,7 @@ struct smtp_server_config {
 	int	tls_received_header;	/* protocol and cipher in Received: */
 	int	tls_loglevel;		/* smtpd_tls_loglevel */
 	long	starttls_timeout;	/* seconds for the TLS handshake */
+	int	per_record_deadline;	/* timeout is per whole line, not per read */
 	int	upstream_proxy;		/* a HAProxy PROXY header comes first */
 	long	upstream_proxy_timeout;	/* seconds to wait for it */
 	unsigned discard_ehlo;		/* SMTP_EXT_* (lib/smtp_cmd.h) not

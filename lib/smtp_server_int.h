@@ -69,6 +69,8 @@ struct smtp_session {
 	unsigned long cmd_seq;			/* commands so far */
 	struct event *wake_ev;			/* wake-up, run from the loop */
 	struct event *timer_ev;			/* greet wait, error sleep */
+	struct event *record_ev;		/* smtpd_per_record_deadline */
+	uint64_t records;			/* command lines ended so far */
 	int	connect_ok;			/* the connect policy said yes */
 	int	greet_passed;			/* greet wait over (or none) */
 	int	timer_pending;			/* error sleep: replies held */

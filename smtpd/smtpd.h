@@ -58,6 +58,7 @@ extern const struct conf_param smtpd_check_params[];
 extern long var_smtpd_soft_error_limit;
 extern long var_smtpd_error_sleep_time;
 extern long var_smtpd_greet_wait;
+extern int var_smtpd_per_record_deadline;
 extern char *var_smtpd_upstream_proxy_protocol;
 extern long var_smtpd_upstream_proxy_timeout;
 extern char *var_smtpd_discard_ehlo_keywords;

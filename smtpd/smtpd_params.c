@@ -17,6 +17,7 @@ int	var_disable_vrfy_command;
 long	var_smtpd_soft_error_limit;
 long	var_smtpd_error_sleep_time;
 long	var_smtpd_greet_wait;
+int	var_smtpd_per_record_deadline;
 char   *var_smtpd_upstream_proxy_protocol;
 long	var_smtpd_upstream_proxy_timeout;
 char   *var_smtpd_discard_ehlo_keywords;
@@ -61,6 +62,10 @@ const struct conf_param smtpd_params[] = {
 	 * Postfix's smtpd; clients in $mynetworks are greeted at once. */
 	{"smtpd_greet_wait", CONF_TIME, "1s", NULL, &var_smtpd_greet_wait,
 	    0, 60, 's'},
+	/* smtpd_timeout bounds a whole line, not each read.  Postfix's
+	 * default is "no" (yes only under stress); tegami's is "yes". */
+	{"smtpd_per_record_deadline", CONF_BOOL, "yes", NULL,
+	    &var_smtpd_per_record_deadline, 0, 0, 0},
 	/* "haproxy": every connection starts with a PROXY v1/v2 header from a
 	 * load balancer, which names the real client; "" = none. */
 	{"smtpd_upstream_proxy_protocol", CONF_STR, "", NULL,

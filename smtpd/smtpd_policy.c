@@ -100,6 +100,7 @@ smtpd_policy_init(void)
 	smtpd_config.soft_error_limit = var_smtpd_soft_error_limit;
 	smtpd_config.error_sleep_time = var_smtpd_error_sleep_time;
 	smtpd_config.greet_wait = var_smtpd_greet_wait;
+	smtpd_config.per_record_deadline = var_smtpd_per_record_deadline;
 	tls_server_configure(&smtpd_config);
 	if (strcmp(var_smtpd_upstream_proxy_protocol, "haproxy") == 0)
 		smtpd_config.upstream_proxy = 1;

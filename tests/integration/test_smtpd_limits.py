@@ -141,3 +141,54 @@ def test_successful_message_clears_the_error_count(new_instance):
     s.sendall(b"NOOP\r\n")               # still in the session: no 421 yet
     assert reply(f)[0] == 250
     s.close()
+
+
+def trickle(inst, setup, text, seconds):
+    """Send text a byte at a time, every 0.4 s, for at most `seconds`;
+    returns the reply that ended it, or None."""
+    import time
+    s, f = connect(inst)
+    assert reply(f)[0] == 220
+    for cmd in setup:
+        s.sendall(cmd + b"\r\n")
+        assert reply(f)[0] in (250, 354)
+    s.settimeout(0.4)
+    end = time.monotonic() + seconds
+    got = None
+    for ch in text:
+        if time.monotonic() > end:
+            break
+        try:
+            s.sendall(bytes([ch]))
+            data = s.recv(1000)
+            if data:
+                got = data.decode(errors="replace")
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    s.close()
+    return got
+
+
+def test_per_record_deadline_ends_a_trickling_command(new_instance):
+    inst = new_instance()
+    inst.conf(smtpd_timeout="2s")
+    inst.start()
+    got = trickle(inst, [], b"EHLO " + b"x" * 100, 20)
+    assert got and got.startswith("421 4.4.2 "), got
+    got = trickle(inst, [b"EHLO x.example", b"MAIL FROM:<a@example.org>",
+                         b"RCPT TO:<vera@localhost>", b"DATA"],
+                  b"Subject: " + b"y" * 100, 20)
+    assert got and got.startswith("421 4.4.2 "), got
+    assert inst.messages("vera") == []
+
+
+def test_without_per_record_deadline_each_read_resets_the_clock(new_instance):
+    inst = new_instance()
+    inst.conf(smtpd_timeout="2s", smtpd_per_record_deadline="no")
+    inst.start()
+    # A byte every 0.4 s for 4 s: twice smtpd_timeout, and no reply.
+    assert trickle(inst, [], b"EHLO " + b"x" * 100, 4) is None
+
