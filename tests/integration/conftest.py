@@ -54,9 +54,13 @@ def port_free(port, host="127.0.0.1"):
 
 
 def free_port_base():
-    """A port base N such that N+25, N+65 and N+87 are all free."""
+    """A port base N such that N+25, N+65 and N+87 are all free.  Bases
+    stay below 25100 and the test DNS servers between 25100 and 32000, so
+    neither can meet the ports the kernel hands out for bind(0) and for
+    outgoing connections (32768 and up): a server a test started, or a
+    client's source port, could otherwise sit on an instance's port."""
     for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
+        base = random.randrange(10000, 25000, 100)
         if all(port_free(base + off) for off in (25, 65, 87)):
             return base
     raise RuntimeError("no free port base found")
@@ -87,7 +91,10 @@ class Instance:
         # An instance under test never asks the machine's resolver: tests
         # that need DNS start unbound (dnsserver.py) and set
         # dns_nameservers and smtpd_peername_lookup themselves.
-        self.conf(smtpd_peername_lookup="no")
+        # dns_nameservers points at a port where nothing answers, so a
+        # lookup a test did not arrange fails (temporarily) instead of
+        # reaching the machine's resolver.
+        self.conf(smtpd_peername_lookup="no", dns_nameservers="127.0.0.1@1")
         # qmgr and pickup wake up every second in tests (master.cf wakeup).
         self.set_wakeup("qmgr", 1)
         self.set_wakeup("pickup", 1)
