@@ -48,6 +48,7 @@ PROGRAMS := \
 	showq:showq:showq/main.c:libexec \
 	anvil:anvil:anvil/main.c:libexec \
 	auth:auth:auth/main.c:libexec \
+	smtp:smtp-client:smtp-client/main.c:libexec \
 	postdrop:sendmail:sendmail/postdrop.c:libexec
 
 pname = $(word 1,$(subst :, ,$(1)))
@@ -106,6 +107,8 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
 # submission is smtpd's policy with AUTH on (STYLE lesson 7): it links
 # smtpd's modules too.
 $(BUILD)/libexec/tegami/submission: $(filter $(OBJ)/smtpd/%,$(DMN_OBJS))
+# smtp checks qmgr's delivery requests with local-delivery's parser.
+$(BUILD)/libexec/tegami/smtp: $(OBJ)/local-delivery/local_request.o
 
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@

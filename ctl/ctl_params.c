@@ -29,6 +29,7 @@ extern const struct conf_param auth_params[] WEAK;
 extern const struct conf_param smtpd_anvil_params[] WEAK;
 extern const struct conf_param sendmail_params[] WEAK;
 extern const struct conf_param master_params[] WEAK;
+extern const struct conf_param smtp_params[] WEAK;
 
 static const struct {
 	const char *name;
@@ -49,6 +50,7 @@ static const struct {
 	{ "auth_params", auth_params, 0 },
 	{ "smtpd_anvil_params", smtpd_anvil_params, 0 },
 	{ "sendmail_params", sendmail_params, 0 },
+	{ "smtp_params", smtp_params, 0 },
 };
 #define CTL_NTABLES (sizeof(ctl_tables) / sizeof(ctl_tables[0]))
 

@@ -82,6 +82,9 @@
 #define IPC_ATTR_RESULT		"result"
 #define IPC_ATTR_DSN		"dsn"
 #define IPC_ATTR_TEXT		"text"
+#define IPC_ATTR_RELAY		"relay"		/* optional, per recipient: the
+						 * server tried, host[addr]:port,
+						 * for the log (smtp) */
 
 #define DELIVER_OK		0
 #define DELIVER_DEFER		4

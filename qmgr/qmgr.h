@@ -33,6 +33,9 @@ extern long var_max_queue_lifetime;	/* maximal_queue_lifetime */
 extern long var_bounce_queue_lifetime;	/* bounce_queue_lifetime */
 extern long var_local_rcpt_limit;	/* local_destination_recipient_limit */
 extern long var_local_dest_conc_limit;	/* local_destination_concurrency_limit */
+extern long var_default_rcpt_limit;	/* default_destination_recipient_limit */
+extern long var_default_dest_conc_limit; /* default_destination_concurrency_limit */
+extern char *var_relayhost;		/* relayhost = "" */
 extern char *var_transport_maps;	/* transport_maps = "" */
 extern char *var_default_transport;	/* default_transport = smtp */
 extern char *var_virtual_transport;	/* virtual_transport = virtual */

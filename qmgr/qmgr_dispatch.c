@@ -351,6 +351,19 @@ job_fail(struct qmgr_job *job, const char *fmt, ...)
 	job_finish(job);
 }
 
+/* A relay name from an agent goes into a log line: short, printable. */
+static int
+relay_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 300 || (unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == ',')
+			return 0;
+	return i > 0;
+}
+
 static void
 job_reply(struct qmgr_job *job, struct ipc_msg *reply)
 {
@@ -360,8 +373,13 @@ job_reply(struct qmgr_job *job, struct ipc_msg *reply)
 	gettimeofday(&job->times.done, NULL);
 	qmgr_reply_parse(reply, job->n, job->tp->service, res);
 	for (i = 0; i < job->n; i++) {
+		/* An agent may name the server it used (smtp: host[addr]:port). */
+		const char *relay = ipc_get_str_n(reply, IPC_ATTR_RELAY, i);
+
+		if (relay == NULL || !relay_ok(relay))
+			relay = job->tp->service;
 		qmgr_active_result(job->msg, job->idx[i], res[i].result, res[i].dsn,
-		    res[i].text, job->tp->service, &job->times);
+		    res[i].text, relay, &job->times);
 		free(res[i].text);
 	}
 	free(res);

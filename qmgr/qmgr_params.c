@@ -18,6 +18,9 @@ long	var_max_queue_lifetime;
 long	var_bounce_queue_lifetime;
 long	var_local_rcpt_limit;
 long	var_local_dest_conc_limit;
+long	var_default_rcpt_limit;
+long	var_default_dest_conc_limit;
+char   *var_relayhost;
 char   *var_transport_maps;
 char   *var_default_transport;
 char   *var_virtual_transport;
@@ -50,18 +53,27 @@ const struct conf_param qmgr_params[] = {
 	/* Parallel deliveries to one local recipient. */
 	{ "local_destination_concurrency_limit", CONF_INT, "2", NULL,
 	    &var_local_dest_conc_limit, 1, 100000, 0 },
+	/* Recipients per delivery request to smtp and relay. */
+	{ "default_destination_recipient_limit", CONF_INT, "50", NULL,
+	    &var_default_rcpt_limit, 1, 100000, 0 },
+	/* Parallel deliveries to one smtp or relay next hop. */
+	{ "default_destination_concurrency_limit", CONF_INT, "20", NULL,
+	    &var_default_dest_conc_limit, 1, 100000, 0 },
+	/* Next hop of non-local mail ("[host]:port" = no MX lookup) when
+	 * the transport names none; "" = the recipient's domain. */
+	{ "relayhost", CONF_STR, "", NULL, &var_relayhost, 0, 0, 0 },
 	/* Tables giving transport:nexthop per address or domain (transport(5));
 	 * they override the defaults below. */
 	{ "transport_maps", CONF_STR, "", NULL, &var_transport_maps, 0, 0, 0 },
-	/* Transport for domains that are in no address class below (smtp: still
-	 * deferred, there is no smtp-client yet). */
+	/* Transport for domains that are in no address class below (smtp:
+	 * smtp-client through private/smtp). */
 	{ "default_transport", CONF_STR, "smtp", NULL, &var_default_transport,
 	    0, 0, 0 },
 	/* Transport for $virtual_mailbox_domains (virtual = the local delivery
 	 * agent in virtual mailbox mode). */
 	{ "virtual_transport", CONF_STR, "virtual", NULL, &var_virtual_transport,
 	    0, 0, 0 },
-	/* Transport for $relay_domains (relay: deferred until smtp-client). */
+	/* Transport for $relay_domains (relay: smtp-client through private/relay). */
 	{ "relay_transport", CONF_STR, "relay", NULL, &var_relay_transport,
 	    0, 0, 0 },
 	/* Domains this host relays to ($relay_transport); Postfix 3 default. */

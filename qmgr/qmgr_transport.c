@@ -15,8 +15,9 @@
  * Transports: local (private/$local_transport), virtual (the same agent,
  * with `transport=virtual` in the request: virtual mailbox delivery),
  * error (bounce now with the next hop as the text) and retry (defer with
- * it), smtp and relay (no agent yet: deferred with a fixed text); any
- * other name is deferred as unknown.  A table in trouble defers.  Bad
+ * it), smtp and relay (private/smtp and private/relay: smtp-client); any
+ * other name is deferred as unknown.  $relayhost is the next hop of the
+ * default and relay classes when their transport names none.  A table in trouble defers.  Bad
  * configuration is fatal at start-up; queue-file addresses only get
  * results.
  */
@@ -37,9 +38,6 @@
 
 enum { TP_LOCAL, TP_VIRTUAL, TP_SMTP, TP_RELAY, TP_COUNT };
 
-#define NO_SMTP_CLIENT	"delivery to remote domains is not available yet: " \
-	"no smtp-client"
-
 static struct qmgr_transport transports[TP_COUNT + 1] = {
 	[TP_LOCAL] = { .name = "local",
 	    .rcpt_limit = &var_local_rcpt_limit,
@@ -47,12 +45,12 @@ static struct qmgr_transport transports[TP_COUNT + 1] = {
 	[TP_VIRTUAL] = { .name = "virtual", .agent_mode = "virtual",
 	    .rcpt_limit = &var_local_rcpt_limit,
 	    .dest_limit = &var_local_dest_conc_limit },
-	[TP_SMTP] = { .name = "smtp", .unavailable = NO_SMTP_CLIENT,
-	    .rcpt_limit = &var_local_rcpt_limit,
-	    .dest_limit = &var_local_dest_conc_limit },
-	[TP_RELAY] = { .name = "relay", .unavailable = NO_SMTP_CLIENT,
-	    .rcpt_limit = &var_local_rcpt_limit,
-	    .dest_limit = &var_local_dest_conc_limit },
+	[TP_SMTP] = { .name = "smtp",
+	    .rcpt_limit = &var_default_rcpt_limit,
+	    .dest_limit = &var_default_dest_conc_limit },
+	[TP_RELAY] = { .name = "relay",
+	    .rcpt_limit = &var_default_rcpt_limit,
+	    .dest_limit = &var_default_dest_conc_limit },
 };
 
 static char *local_nexthop;
@@ -208,16 +206,20 @@ relay_match(const char *domain, struct strbuf *why)
 
 /* The default "transport:nexthop" of the address class of domain. */
 static enum map_result
-class_default(const char *domain, const char **spec, struct strbuf *why)
+class_default(const char *domain, const char **spec, int *remote,
+    struct strbuf *why)
 {
 	enum map_result r;
 
+	*remote = 1;
 	*spec = var_default_transport ? var_default_transport : "smtp";
 	if (*domain == '\0' || mail_params_is_local_domain(domain)) {
 		*spec = var_local_transport ? var_local_transport : "local";
+		*remote = 0;
 		return MAP_FOUND;
 	}
 	if ((r = domlist_match(virtual_domains, domain, why)) != MAP_NOTFOUND) {
+		*remote = 0;
 		*spec = var_virtual_transport ? var_virtual_transport : "virtual";
 		return r;
 	}
@@ -304,6 +306,7 @@ qmgr_transport_route(const char *rcpt, struct qmgr_route *rt,
 	struct strbuf local, domain, value, dname, dhop, name, hop;
 	const char *spec;
 	enum map_result r;
+	int remote = 0;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->relay = "none";
@@ -321,7 +324,7 @@ qmgr_transport_route(const char *rcpt, struct qmgr_route *rt,
 		strbuf_set_str(why, "bad address syntax");
 		goto out;
 	}
-	if ((r = class_default(domain.data, &spec, why)) == MAP_FOUND)
+	if ((r = class_default(domain.data, &spec, &remote, why)) == MAP_FOUND)
 		r = tmaps_search(rcpt, local.data, domain.data, &value, why);
 	if (r == MAP_RETRY) {
 		rt->kind = QMGR_ROUTE_DEFER;
@@ -343,6 +346,11 @@ qmgr_transport_route(const char *rcpt, struct qmgr_route *rt,
 		strbuf_set_str(&name, dname.data);
 		strbuf_set_str(&hop, dhop.data);
 	}
+	/* Postfix: $relayhost overrides the domain as the next hop of
+	 * non-local mail, unless the transport names one. */
+	if (remote && hop.len == 0 && var_relayhost != NULL && *var_relayhost &&
+	    (strcmp(name.data, "smtp") == 0 || strcmp(name.data, "relay") == 0))
+		strbuf_set_str(&hop, var_relayhost);
 	route_pick(name.data, hop.data, domain.data, rt, nexthop, why);
 out:
 	strbuf_release(&local);

@@ -27,10 +27,11 @@ FCFLAGS := -std=gnu11 -g -O1 $(WARN) $(SAN) -D_GNU_SOURCE -Ilib \
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -llmdb -lcrypt
 
 # Same program list logic as the Makefile: these are mains, not modules.
-PROG_DIRS := ctl sendmail master smtpd cleanup qmgr local-delivery pickup showq auth
+PROG_DIRS := ctl sendmail master smtpd cleanup qmgr local-delivery pickup showq auth \
+             smtp-client
 MAINS     := ctl/main.c sendmail/main.c sendmail/postdrop.c master/main.c \
              smtpd/main.c cleanup/main.c qmgr/main.c local-delivery/main.c \
-             pickup/main.c showq/main.c auth/main.c
+             pickup/main.c showq/main.c auth/main.c smtp-client/main.c
 LIB_SRCS  := $(wildcard lib/*.c)
 DMN_SRCS  := $(filter-out $(MAINS),$(foreach d,$(PROG_DIRS),$(wildcard $(d)/*.c)))
 OBJS      := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS) $(DMN_SRCS))

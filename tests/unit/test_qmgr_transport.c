@@ -50,6 +50,7 @@ configure(const char *tmaps, const char *pdms)
 	var_recipient_delimiter = "+";
 	var_transport_maps = (char *)tmaps;
 	var_parent_domain_matches = (char *)pdms;
+	var_relayhost = "";
 	qmgr_transport_init();
 }
 
@@ -92,8 +93,8 @@ test_classes_and_table(void **state)
 		{ "U@LOCALHOST", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "postmaster", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "bob@vmail.example", QMGR_ROUTE_DELIVER, "virtual", "vmail.example", 0, 0 },
-		{ "x@relay.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0", "no smtp-client" },
-		{ "x@else.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0", "no smtp-client" },
+		{ "x@relay.example", QMGR_ROUTE_DELIVER, "relay", "relay.example", 0, 0 },
+		{ "x@else.example", QMGR_ROUTE_DELIVER, "smtp", "else.example", 0, 0 },
 		/* transport_maps by domain. */
 		{ "u@remote.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "u@REMOTE.Example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
@@ -105,11 +106,11 @@ test_classes_and_table(void **state)
 		/* ".sub.example" names subdomains only. */
 		{ "p@a.sub.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "p@b.a.sub.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
-		{ "p@sub.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0", "no smtp-client" },
+		{ "p@sub.example", QMGR_ROUTE_DELIVER, "smtp", "sub.example", 0, 0 },
 		/* The address before the domain, with and without extension. */
 		{ "vip@other.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "vip+tag@other.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
-		{ "q@other.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0", "no smtp-client" },
+		{ "q@other.example", QMGR_ROUTE_DELIVER, "relay", "other.example", 0, 0 },
 		{ "ann@vmail.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "x@weird.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0",
 		    "unknown transport \"foo\"" },
@@ -135,7 +136,7 @@ test_parent_domain_matches_subdomains(void **state)
 		{ "p@a.sub2.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		{ "p@sub2.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
 		/* ".dot.example" is then not a pattern for subdomains. */
-		{ "p@a.dot.example", QMGR_ROUTE_DEFER, 0, 0, "4.3.0", "no smtp-client" },
+		{ "p@a.dot.example", QMGR_ROUTE_DELIVER, "smtp", "a.dot.example", 0, 0 },
 	};
 
 	(void)state;
@@ -210,7 +211,7 @@ test_virtual_request_attribute(void **state)
 	struct qmgr_route rt;
 
 	(void)state;
-	configure("", "");
+	configure("inline:{ later.example = retry:try later }", "");
 	strbuf_init(&hop, 4096);
 	strbuf_init(&why, 4096);
 	qmgr_transport_route("ann@vmail.example", &rt, &hop, &why);
@@ -221,10 +222,32 @@ test_virtual_request_attribute(void **state)
 	qmgr_transport_route("u@mx.example", &rt, &hop, &why);
 	assert_null(rt.tp->agent_mode);
 	/* The old interface still answers NULL for a deferral. */
-	assert_null(qmgr_transport_resolve("x@else.example", &hop, &why));
+	assert_null(qmgr_transport_resolve("x@later.example", &hop, &why));
 	assert_non_null(qmgr_transport_resolve("u@mx.example", &hop, &why));
 	strbuf_release(&hop);
 	strbuf_release(&why);
+}
+
+/* relayhost: the next hop of the default and relay classes, unless the
+ * transport (class default or transport_maps) names one; never local. */
+static void
+test_relayhost(void **state)
+{
+	static const struct tcase cases[] = {
+		{ "x@else.example", QMGR_ROUTE_DELIVER, "smtp", "[smart.example]:587", 0, 0 },
+		{ "x@relay.example", QMGR_ROUTE_DELIVER, "relay", "[smart.example]:587", 0, 0 },
+		{ "x@hop.example", QMGR_ROUTE_DELIVER, "smtp", "mx.hop.example:2525", 0, 0 },
+		{ "x@empty.example", QMGR_ROUTE_DELIVER, "smtp", "[smart.example]:587", 0, 0 },
+		{ "u@mx.example", QMGR_ROUTE_DELIVER, "local", "mx.example", 0, 0 },
+		{ "bob@vmail.example", QMGR_ROUTE_DELIVER, "virtual", "vmail.example", 0, 0 },
+	};
+
+	(void)state;
+	configure("inline:{ hop.example = smtp:mx.hop.example:2525, "
+	    "empty.example = smtp: }", "");
+	var_relayhost = "[smart.example]:587";
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	var_relayhost = "";
 }
 
 int
@@ -237,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_wildcard),
 		cmocka_unit_test(test_table_trouble_defers),
 		cmocka_unit_test(test_virtual_request_attribute),
+		cmocka_unit_test(test_relayhost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

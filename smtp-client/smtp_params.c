@@ -1,0 +1,71 @@
+/*
+ * smtp-client/smtp_params.c — the SMTP delivery agent's parameters
+ * (Postfix's names and defaults where the meaning is the same).
+ *
+ * Only smtp-client reads these; `tegami conf`/`check` link this table too.
+ * Values are checked by conf_bind() against the bounds given here; their
+ * meaning is described in smtp-client(8) and main.cf(5).
+ */
+#include <stddef.h>
+
+#include "conf.h"
+#include "smtp.h"
+
+char   *var_smtp_host_lookup;
+long	var_smtp_mx_address_limit;
+long	var_smtp_connect_timeout;
+long	var_smtp_helo_timeout;
+long	var_smtp_mail_timeout;
+long	var_smtp_rcpt_timeout;
+long	var_smtp_data_init_timeout;
+long	var_smtp_data_xfer_timeout;
+long	var_smtp_data_done_timeout;
+long	var_smtp_quit_timeout;
+char   *var_smtp_helo_name;
+int	var_smtp_skip_5xx_greeting;
+char   *var_smtp_dns_servers;
+
+const struct conf_param smtp_params[] = {
+	/* How server addresses are found: dns (MX, A, AAAA through the
+	 * resolver of lib/dns.c) or native (getaddrinfo: /etc/hosts, no MX). */
+	{ "smtp_host_lookup", CONF_STR, "dns", NULL, &var_smtp_host_lookup,
+	    0, 0, 0 },
+	/* Most server addresses tried in one delivery (all MX hosts). */
+	{ "smtp_mx_address_limit", CONF_INT, "5", NULL,
+	    &var_smtp_mx_address_limit, 1, 1000, 0 },
+	/* Time to complete the TCP connection. */
+	{ "smtp_connect_timeout", CONF_TIME, "30s", NULL,
+	    &var_smtp_connect_timeout, 1, 3600, 's' },
+	/* Time for the greeting and the reply to EHLO/HELO. */
+	{ "smtp_helo_timeout", CONF_TIME, "300s", NULL,
+	    &var_smtp_helo_timeout, 1, 3600, 's' },
+	/* Time for sending MAIL FROM and reading its reply. */
+	{ "smtp_mail_timeout", CONF_TIME, "300s", NULL,
+	    &var_smtp_mail_timeout, 1, 3600, 's' },
+	/* Time for sending RCPT TO and reading its reply. */
+	{ "smtp_rcpt_timeout", CONF_TIME, "300s", NULL,
+	    &var_smtp_rcpt_timeout, 1, 3600, 's' },
+	/* Time for sending DATA and reading its 354 reply. */
+	{ "smtp_data_init_timeout", CONF_TIME, "120s", NULL,
+	    &var_smtp_data_init_timeout, 1, 3600, 's' },
+	/* Time for each write of the message content. */
+	{ "smtp_data_xfer_timeout", CONF_TIME, "180s", NULL,
+	    &var_smtp_data_xfer_timeout, 1, 3600, 's' },
+	/* Time for sending "." and reading the final reply. */
+	{ "smtp_data_done_timeout", CONF_TIME, "600s", NULL,
+	    &var_smtp_data_done_timeout, 1, 3600, 's' },
+	/* Time for sending QUIT and reading its reply. */
+	{ "smtp_quit_timeout", CONF_TIME, "300s", NULL,
+	    &var_smtp_quit_timeout, 1, 3600, 's' },
+	/* The name sent with EHLO and HELO. */
+	{ "smtp_helo_name", CONF_STR, "$myhostname", NULL, &var_smtp_helo_name,
+	    0, 0, 0 },
+	/* A server that greets with 5XX is skipped (the next address is
+	 * tried; the mail is deferred if none is left) instead of bouncing. */
+	{ "smtp_skip_5xx_greeting", CONF_BOOL, "yes", NULL,
+	    &var_smtp_skip_5xx_greeting, 0, 0, 0 },
+	/* DNS servers for the lookups ("" = /etc/resolv.conf); the same
+	 * parameter smtpd reads. */
+	{ "dns_nameservers", CONF_STR, "", NULL, &var_smtp_dns_servers, 0, 0, 0 },
+	CONF_TABLE_END
+};
