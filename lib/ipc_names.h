@@ -85,6 +85,12 @@
 #define IPC_ATTR_RELAY		"relay"		/* optional, per recipient: the
 						 * server tried, host[addr]:port,
 						 * for the log (smtp) */
+/* optional, once per reply: int 1 when the agent could not complete a
+ * session with any server of the destination (connection refused or timed
+ * out, 4xx greeting, DNS temporary failure).  Only this counts against the
+ * destination in qmgr's concurrency feedback and dead-destination cache;
+ * a per-recipient 4xx/5xx does not. */
+#define IPC_ATTR_SITE_FAIL	"site_fail"
 
 #define DELIVER_OK		0
 #define DELIVER_DEFER		4

@@ -31,6 +31,7 @@ char   *var_myorigin;
 char   *var_mydestination;
 char   *var_mynetworks;
 char   *var_inet_interfaces;
+char   *var_inet_protocols;
 char   *var_maillog_file;
 char   *var_syslog_name;
 char   *var_instance_mailbox_base;
@@ -119,6 +120,7 @@ const struct conf_param mail_params_common[] = {
 	S("mynetworks", "127.0.0.0/8 [::1]/128", var_mynetworks),
 	/* Addresses the inet services listen on ("all" or a list). */
 	S("inet_interfaces", "all", var_inet_interfaces),
+	S("inet_protocols", "all", var_inet_protocols),
 	/* Log to this file instead of syslog when not empty. */
 	S("maillog_file", "", var_maillog_file),
 	/* Prefix of the program name in log lines (tegami/smtpd). */
@@ -210,6 +212,36 @@ mail_params_domain_eq(const char *a, const char *b)
 	if (lb > 0 && b[lb - 1] == '.')
 		lb--;
 	return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+}
+
+int
+mail_params_inet_protocols(int *v4, int *v6)
+{
+	const char *p = var_inet_protocols ? var_inet_protocols : "all";
+	char word[16];
+	size_t n;
+
+	*v4 = *v6 = 0;
+	for (;;) {
+		p += strspn(p, ", \t\r\n");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, ", \t\r\n");
+		if (n >= sizeof(word))
+			return -1;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (strcasecmp(word, "all") == 0)
+			*v4 = *v6 = 1;
+		else if (strcasecmp(word, "ipv4") == 0)
+			*v4 = 1;
+		else if (strcasecmp(word, "ipv6") == 0)
+			*v6 = 1;
+		else
+			return -1;
+	}
+	return *v4 || *v6 ? 0 : -1;
 }
 
 int

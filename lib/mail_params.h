@@ -29,6 +29,7 @@ extern char *var_myorigin;		/* myorigin = $myhostname */
 extern char *var_mydestination;		/* mydestination = $myhostname, localhost.$mydomain, localhost */
 extern char *var_mynetworks;		/* mynetworks = 127.0.0.0/8 [::1]/128 */
 extern char *var_inet_interfaces;	/* inet_interfaces = all */
+extern char *var_inet_protocols;	/* inet_protocols = all */
 extern char *var_maillog_file;		/* maillog_file = "" (syslog) */
 extern char *var_syslog_name;		/* syslog_name = tegami */
 extern char *var_instance_mailbox_base;	/* instance_mailbox_base = "" (system users) */
@@ -60,6 +61,8 @@ extern const struct conf_param mail_params_common[];
 int	mail_params_load(const char *config_dir, char **overrides,
 	    struct strbuf *err);
 
+/* inet_protocols as two flags: 0, or -1 for a bad value. */
+int	mail_params_inet_protocols(int *v4, int *v6);
 /* Is domain one of $mydestination (case-insensitive; a "localhost" entry
  * also matches "localhost.")? */
 int	mail_params_is_local_domain(const char *domain);

@@ -1,12 +1,14 @@
 /*
- * smtp-client/main.c — the SMTP delivery agent (program `smtp`, serving
- * private/smtp and private/relay).
+ * smtp-client/main.c — the SMTP and LMTP delivery agent (program `smtp`,
+ * serving private/smtp, private/relay and, under the service name lmtp,
+ * private/lmtp).
  *
  * qmgr sends one request per connection naming a message in active/, its
- * next hop and its recipients; the agent finds the servers (MX lookup or
- * the literal [host]), speaks SMTP to them and answers with one result per
- * recipient.  XXX first cut: a single server (one delivery at a time per
- * process; master runs several), plain TCP.  See smtp-client(8).
+ * next hop and its recipients; the agent finds the servers (MX lookup,
+ * [host], or an LMTP socket), speaks SMTP or LMTP to them, with TLS and a
+ * login where configured, and answers with one result per recipient.  One
+ * process holds many deliveries and keeps idle connections for reuse.
+ * See smtp-client(8).
  */
 #include <stddef.h>
 
@@ -25,8 +27,9 @@ main(int argc, char **argv)
 	static const struct server_ops ops = {
 		.name = "smtp",
 		.params = smtp_tables,
+		.pre_jail = smtpc_pre_jail,
 		.post_jail = smtpc_post_jail,
 	};
 
-	single_server_main(argc, argv, &ops, smtpc_service);
+	event_server_main(argc, argv, &ops, smtpc_accept);
 }

@@ -24,8 +24,42 @@ long	var_smtp_quit_timeout;
 char   *var_smtp_helo_name;
 int	var_smtp_skip_5xx_greeting;
 char   *var_smtp_dns_servers;
+char   *var_smtp_dnssec_anchor;
+long	var_smtp_rset_timeout;
+int	var_smtp_cache_demand;
+long	var_smtp_cache_time;
+long	var_smtp_reuse_time;
+long	var_smtp_reuse_count;
+int	var_smtp_use_chunking;
+int	var_disable_mime_oconv;
 
 const struct conf_param smtp_params[] = {
+	/* Time for the RSET that checks a connection before it is kept. */
+	{ "smtp_rset_timeout", CONF_TIME, "20s", NULL, &var_smtp_rset_timeout,
+	    1, 3600, 's' },
+	/* Keep connections for reuse (by next hop). */
+	{ "smtp_connection_cache_on_demand", CONF_BOOL, "yes", NULL,
+	    &var_smtp_cache_demand, 0, 0, 0 },
+	/* How long an idle connection is kept; 0 = never kept. */
+	{ "smtp_connection_cache_time_limit", CONF_TIME, "2s", NULL,
+	    &var_smtp_cache_time, 0, 3600, 's' },
+	/* A connection is not reused once this old. */
+	{ "smtp_connection_reuse_time_limit", CONF_TIME, "300s", NULL,
+	    &var_smtp_reuse_time, 1, 86400, 's' },
+	/* Transactions after the first on one connection; 0 = no limit. */
+	{ "smtp_connection_reuse_count_limit", CONF_INT, "0", NULL,
+	    &var_smtp_reuse_count, 0, 1000000, 0 },
+	/* Send the content with BDAT when the server offers CHUNKING. */
+	{ "smtp_use_chunking", CONF_BOOL, "yes", NULL, &var_smtp_use_chunking,
+	    0, 0, 0 },
+	/* Never convert 8-bit content to quoted-printable for a server
+	 * without 8BITMIME (send it as it is). */
+	{ "disable_mime_output_conversion", CONF_BOOL, "no", NULL,
+	    &var_disable_mime_oconv, 0, 0, 0 },
+	/* DNSSEC trust anchor for validating answers (DANE); "" = answers
+	 * are never validated, so DANE falls back to "may". */
+	{ "dns_trust_anchor_file", CONF_STR, "", NULL, &var_smtp_dnssec_anchor,
+	    0, 0, 0 },
 	/* How server addresses are found: dns (MX, A, AAAA through the
 	 * resolver of lib/dns.c) or native (getaddrinfo: /etc/hosts, no MX). */
 	{ "smtp_host_lookup", CONF_STR, "dns", NULL, &var_smtp_host_lookup,

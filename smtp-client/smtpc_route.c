@@ -7,10 +7,13 @@
  * none (the implicit MX), a null MX (RFC 7505) bounced at once.  With
  * smtp_host_lookup = native the host is given to getaddrinfo (/etc/hosts).
  * DNS answers come from lib/dns.c, which checks them; this file trusts the
- * parsed records but not their content (a name may be anything).
- * XXX first cut: the daemon is a single server, so every lookup is run to
- * completion on a private event loop (the process serves one delivery at
- * a time anyway).  Errors are results (defer or bounce), never fatal.
+ * parsed records but not their content (a name may be anything: an MX
+ * that names an address literal is skipped, as RFC 5321 5.1 wants a host
+ * name).  Lookups run on the process's event loop: the MX query, then the
+ * A and AAAA queries of every MX host at once (inet_protocols decides
+ * which), and the answers are put in MX order.  XXX smtp_host_lookup =
+ * native calls getaddrinfo(), which blocks the loop while /etc/hosts (or
+ * the system resolver) answers.  Errors are results, never fatal.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -25,9 +28,10 @@
 #include "dns.h"
 #include "log.h"
 #include "mail_params.h"
+#include "server.h"
 #include "smtp.h"
 
-static struct event_base *route_base;
+static int want_v4 = 1, want_v6 = 1;	/* inet_protocols */
 
 void
 smtpc_route_init(void)
@@ -38,16 +42,19 @@ smtpc_route_init(void)
 	    strcmp(var_smtp_host_lookup, "native") != 0)
 		log_fatal("smtp_host_lookup: \"%s\": expected dns or native",
 		    var_smtp_host_lookup);
-	if ((route_base = event_base_new()) == NULL)
-		log_fatal("cannot create an event base");
+	if (mail_params_inet_protocols(&want_v4, &want_v6) < 0)
+		log_fatal("inet_protocols: \"%s\": expected all, ipv4, ipv6 or "
+		    "\"ipv4, ipv6\"", var_inet_protocols);
 	strbuf_init(&err, 1024);
-	if (dns_init(route_base, var_smtp_dns_servers, NULL, &err) < 0)
+	if (dns_init(server_event_base(), var_smtp_dns_servers,
+	    var_smtp_dnssec_anchor, &err) < 0)
 		log_fatal("parameter dns_nameservers: %s", err.data);
 	strbuf_release(&err);
 }
 
 int
-smtpc_hop_parse(const char *nexthop, struct smtpc_hop *hop, struct strbuf *why)
+smtpc_hop_parse(const char *nexthop, int lmtp, struct smtpc_hop *hop,
+    struct strbuf *why)
 {
 	const char *p = nexthop, *end, *port = NULL;
 	size_t n;
@@ -55,7 +62,23 @@ smtpc_hop_parse(const char *nexthop, struct smtpc_hop *hop, struct strbuf *why)
 	long v;
 
 	memset(hop, 0, sizeof(*hop));
-	hop->port = 25;
+	hop->port = lmtp ? 24 : 25;
+	if (lmtp) {
+		/* Postfix's LMTP forms: unix:PATH, inet:HOST[:PORT], and the
+		 * plain HOST[:PORT]; no MX lookup (lmtp(8)). */
+		hop->no_mx = 1;
+		if (strncmp(p, "unix:", 5) == 0) {
+			if (p[5] == '\0' || strlcpy(hop->path, p + 5,
+			    sizeof(hop->path)) >= sizeof(hop->path)) {
+				strbuf_set_printf(why, "bad next hop \"%.100s\"", nexthop);
+				return -1;
+			}
+			strlcpy(hop->host, "localhost", sizeof(hop->host));
+			return 0;
+		}
+		if (strncmp(p, "inet:", 5) == 0)
+			p += 5;
+	}
 	if (*p == '[') {
 		if ((end = strchr(p, ']')) == NULL) {
 			strbuf_set_printf(why, "bad next hop \"%.100s\": no ]", nexthop);
@@ -124,57 +147,40 @@ smtpc_mx_order(const unsigned *pref, size_t n, size_t *order)
 	free(key);
 }
 
-/* ---- a blocking lookup on the private loop ---- */
+/* ---- asynchronous lookups ---- */
 
-struct answer {
-	int	done;
-	enum dns_status status;
-	const char *why;
-	size_t	n;
-	unsigned pref[64];
-	char	name[64][DNS_NAME_MAX + 1];	/* MX exchange or address */
+struct route_host;
+
+struct route_q {			/* one A or AAAA query */
+	struct smtpc_route_req *rq;
+	struct route_host *h;
+	int	type;
+	struct dns_query *q;
 };
 
-static void
-answer_cb(void *arg, const struct dns_result *res)
-{
-	struct answer *a = arg;
-	size_t i;
+struct route_host {			/* an MX host (or the host itself) */
+	char	name[DNS_NAME_MAX + 1];
+	struct route_q q[2];
+	enum dns_status st[2];
+	int	secure;			/* every answer was validated */
+	size_t	naddr;
+	char	(*addr)[46];
+};
 
-	a->done = 1;
-	a->status = res->status;
-	a->why = res->why;
-	for (i = 0; i < res->nrr && a->n < 64; i++) {
-		const struct dns_rr *rr = &res->rr[i];
-
-		if (rr->type != res->qtype)
-			continue;	/* CNAMEs on the way */
-		a->pref[a->n] = rr->pref;
-		strlcpy(a->name[a->n], rr->type == DNS_T_MX ? rr->name : rr->addr,
-		    sizeof(a->name[0]));
-		a->n++;
-	}
-	if (a->status == DNS_OK && a->n == 0)
-		a->status = DNS_NODATA;
-}
-
-static void
-lookup(const char *name, int type, struct answer *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (dns_lookup(name, type, answer_cb, a) == NULL) {
-		a->status = DNS_TEMPFAIL;
-		a->why = "resolver error";
-		return;
-	}
-	/* Bounded: lib/dns.c ends every query by its own timeout. */
-	while (!a->done)
-		if (event_base_loop(route_base, EVLOOP_ONCE) < 0) {
-			a->status = DNS_TEMPFAIL;
-			a->why = "event loop error";
-			return;
-		}
-}
+struct smtpc_route_req {
+	struct smtpc_hop hop;
+	smtpc_route_cb cb;
+	void   *arg;
+	struct dns_query *mxq;
+	int	from_mx;		/* hosts came from MX records */
+	int	mx_secure;
+	struct route_host *h;
+	size_t	nh, pending;
+	struct event *ev;		/* completion from the loop */
+	enum smtpc_route_status st;
+	struct smtpc_route rt;
+	struct strbuf why;
+};
 
 static const char *
 dns_text(enum dns_status st)
@@ -191,7 +197,7 @@ dns_text(enum dns_status st)
 
 static void
 add_target(struct smtpc_route *rt, const char *host, const char *addr,
-    unsigned port)
+    unsigned port, int dnssec)
 {
 	struct smtpc_target *t;
 	size_t i;
@@ -205,55 +211,250 @@ add_target(struct smtpc_route *rt, const char *host, const char *addr,
 	if (rt->t == NULL)
 		log_fatal("out of memory");
 	t = &rt->t[rt->n++];
+	memset(t, 0, sizeof(*t));
 	strlcpy(t->host, host, sizeof(t->host));
 	strlcpy(t->addr, addr, sizeof(t->addr));
 	t->port = port;
+	t->dnssec = dnssec;
 }
 
-/* A and AAAA of host through DNS.  OK when at least one address was added;
- * else DEFER or BOUNCE with the worst DNS status in why. */
-static enum smtpc_route_status
-host_addrs_dns(const char *host, unsigned port, struct smtpc_route *rt,
-    struct strbuf *why)
+static void
+req_free(struct smtpc_route_req *rq)
 {
-	static const int types[2] = { DNS_T_A, DNS_T_AAAA };
-	enum smtpc_route_status st = SMTPC_ROUTE_BOUNCE;
-	struct answer *a = malloc(sizeof(*a));
-	size_t i, k, before = rt->n;
+	size_t i, k;
 
-	if (a == NULL)
-		log_fatal("out of memory");
-	for (k = 0; k < 2; k++) {
-		lookup(host, types[k], a);
-		for (i = 0; i < a->n; i++)
-			add_target(rt, host, a->name[i], port);
-		if (a->status == DNS_TEMPFAIL || a->status == DNS_BOGUS)
-			st = SMTPC_ROUTE_DEFER;
-		if (a->status != DNS_OK && (why->len == 0 || a->status != DNS_NODATA))
-			strbuf_set_printf(why, "Host or domain name not found. Name "
-			    "service error for name=%s type=%s: %s", host,
-			    dns_type_name(types[k]), dns_text(a->status));
+	if (rq->mxq != NULL)
+		dns_cancel(rq->mxq);
+	for (i = 0; i < rq->nh; i++) {
+		for (k = 0; k < 2; k++)
+			if (rq->h[i].q[k].q != NULL)
+				dns_cancel(rq->h[i].q[k].q);
+		free(rq->h[i].addr);
 	}
-	free(a);
-	if (rt->n > before)
-		return SMTPC_ROUTE_OK;
-	strlcpy(rt->dsn, st == SMTPC_ROUTE_DEFER ? "4.4.3" : "5.1.2",
-	    sizeof(rt->dsn));
-	return st;
+	free(rq->h);
+	if (rq->ev != NULL)
+		event_free(rq->ev);
+	smtpc_route_free(&rq->rt);
+	strbuf_release(&rq->why);
+	free(rq);
+}
+
+static void
+req_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpc_route_req *rq = arg;
+
+	(void)fd;
+	(void)what;
+	rq->cb(rq->arg, rq->st, &rq->rt, rq->why.data);
+	req_free(rq);
+}
+
+/* Finish: the callback runs from the loop, never inside start(). */
+static void
+req_done(struct smtpc_route_req *rq, enum smtpc_route_status st,
+    const char *dsn)
+{
+	struct timeval now = { 0, 0 };
+
+	rq->st = st;
+	if (dsn != NULL)
+		strlcpy(rq->rt.dsn, dsn, sizeof(rq->rt.dsn));
+	if (st == SMTPC_ROUTE_OK)
+		strbuf_reset(&rq->why);
+	if ((rq->ev = evtimer_new(server_event_base(), req_deliver, rq)) == NULL)
+		log_fatal("cannot make a timer");
+	evtimer_add(rq->ev, &now);
+}
+
+/* Every host answered: the addresses in host order. */
+static void
+hosts_done(struct smtpc_route_req *rq)
+{
+	int defer = 0;
+	size_t i, k;
+
+	for (i = 0; i < rq->nh; i++) {
+		struct route_host *h = &rq->h[i];
+
+		for (k = 0; k < h->naddr; k++)
+			add_target(&rq->rt, h->name, h->addr[k], rq->hop.port,
+			    h->secure && (!rq->from_mx || rq->mx_secure));
+		for (k = 0; k < 2; k++) {
+			if (h->st[k] == DNS_TEMPFAIL || h->st[k] == DNS_BOGUS)
+				defer = 1;
+			if (h->st[k] != DNS_OK && h->naddr == 0 &&
+			    (rq->why.len == 0 || h->st[k] != DNS_NODATA))
+				strbuf_set_printf(&rq->why, "Host or domain name not "
+				    "found. Name service error for name=%s type=%s: %s",
+				    h->name, dns_type_name(h->q[k].type),
+				    dns_text(h->st[k]));
+		}
+	}
+	if (rq->rt.n > 0) {
+		req_done(rq, SMTPC_ROUTE_OK, NULL);
+		return;
+	}
+	if (rq->why.len == 0)
+		strbuf_set_printf(&rq->why, "no address for any MX host of %s",
+		    rq->hop.host);
+	req_done(rq, defer ? SMTPC_ROUTE_DEFER : SMTPC_ROUTE_BOUNCE, defer ?
+	    "4.4.3" : rq->from_mx ? "5.4.4" : "5.1.2");
+}
+
+static void
+host_answer(void *arg, const struct dns_result *res)
+{
+	struct route_q *q = arg;
+	struct route_host *h = q->h;
+	struct smtpc_route_req *rq = q->rq;
+	int k = q == &h->q[0] ? 0 : 1;
+	size_t i;
+
+	q->q = NULL;
+	h->st[k] = res->status;
+	if (!res->secure)
+		h->secure = 0;
+	for (i = 0; i < res->nrr; i++) {
+		if (res->rr[i].type != res->qtype)
+			continue;	/* CNAMEs on the way */
+		h->addr = reallocarray(h->addr, h->naddr + 1, sizeof(*h->addr));
+		if (h->addr == NULL)
+			log_fatal("out of memory");
+		strlcpy(h->addr[h->naddr++], res->rr[i].addr, sizeof(h->addr[0]));
+	}
+	if (res->status == DNS_OK && h->naddr == 0)
+		h->st[k] = DNS_NODATA;
+	if (--rq->pending == 0)
+		hosts_done(rq);
+}
+
+/* Start the A/AAAA lookups of every host in rq->h. */
+static void
+hosts_start(struct smtpc_route_req *rq)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < rq->nh; i++) {
+		struct route_host *h = &rq->h[i];
+
+		h->secure = 1;
+		for (k = 0; k < 2; k++) {
+			h->q[k].rq = rq;
+			h->q[k].h = h;
+			h->q[k].type = k == 0 ? DNS_T_A : DNS_T_AAAA;
+			h->st[k] = DNS_NODATA;
+			if ((k == 0 && !want_v4) || (k == 1 && !want_v6))
+				continue;
+			rq->pending++;
+			h->q[k].q = dns_lookup(h->name, h->q[k].type, host_answer,
+			    &h->q[k]);
+			if (h->q[k].q == NULL) {
+				rq->pending--;
+				h->st[k] = DNS_TEMPFAIL;
+			}
+		}
+	}
+	if (rq->pending == 0)
+		hosts_done(rq);
+}
+
+static void
+hosts_add(struct smtpc_route_req *rq, const char *name)
+{
+	rq->h = reallocarray(rq->h, rq->nh + 1, sizeof(*rq->h));
+	if (rq->h == NULL)
+		log_fatal("out of memory");
+	memset(&rq->h[rq->nh], 0, sizeof(rq->h[0]));
+	strlcpy(rq->h[rq->nh].name, name, sizeof(rq->h[0].name));
+	rq->nh++;
+}
+
+static int
+is_literal(const char *host)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static void
+mx_answer(void *arg, const struct dns_result *res)
+{
+	struct smtpc_route_req *rq = arg;
+	unsigned pref[64];
+	size_t order[64], idx[64], i, n = 0;
+
+	rq->mxq = NULL;
+	if (res->status == DNS_NXDOMAIN || res->status == DNS_TEMPFAIL ||
+	    res->status == DNS_BOGUS) {
+		strbuf_set_printf(&rq->why, "Host or domain name not found. Name "
+		    "service error for name=%s type=MX: %s", rq->hop.host,
+		    dns_text(res->status));
+		req_done(rq, res->status == DNS_NXDOMAIN ? SMTPC_ROUTE_BOUNCE :
+		    SMTPC_ROUTE_DEFER, res->status == DNS_NXDOMAIN ? "5.1.2" :
+		    "4.4.3");
+		return;
+	}
+	for (i = 0; i < res->nrr && n < 64; i++)
+		if (res->rr[i].type == DNS_T_MX) {
+			pref[n] = res->rr[i].pref;
+			idx[n++] = i;
+		}
+	if (n == 0) {
+		/* RFC 5321 5.1: no MX, the domain itself is the implicit MX. */
+		hosts_add(rq, rq->hop.host);
+		hosts_start(rq);
+		return;
+	}
+	/* RFC 7505: an MX "." says the domain takes no mail. */
+	for (i = 0; i < n; i++) {
+		const char *name = res->rr[idx[i]].name;
+
+		if (strcmp(name, ".") == 0 || name[0] == '\0') {
+			strbuf_set_printf(&rq->why, "Domain %s does not accept mail "
+			    "(nullMX)", rq->hop.host);
+			req_done(rq, SMTPC_ROUTE_BOUNCE, "5.1.10");
+			return;
+		}
+	}
+	rq->from_mx = 1;
+	rq->mx_secure = res->secure;
+	smtpc_mx_order(pref, n, order);
+	for (i = 0; i < n && rq->nh < (size_t)var_smtp_mx_address_limit; i++) {
+		const char *name = res->rr[idx[order[i]]].name;
+
+		if (is_literal(name)) {
+			log_warn("%s: MX host %s is an address, not a host name: "
+			    "skipped", rq->hop.host, name);
+			continue;
+		}
+		hosts_add(rq, name);
+	}
+	if (rq->nh == 0) {
+		strbuf_set_printf(&rq->why, "no usable MX host for %s: every MX "
+		    "record names an address", rq->hop.host);
+		req_done(rq, SMTPC_ROUTE_BOUNCE, "5.4.4");
+		return;
+	}
+	hosts_start(rq);
 }
 
 /* getaddrinfo: /etc/hosts and the system's resolver. */
-static enum smtpc_route_status
-host_addrs_native(const char *host, unsigned port, struct smtpc_route *rt,
-    struct strbuf *why)
+static void
+native_route(struct smtpc_route_req *rq)
 {
 	struct addrinfo hints, *res = NULL, *ai;
+	const char *host = rq->hop.host;
 	char addr[64];
 	int rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
+	hints.ai_family = want_v4 && want_v6 ? AF_UNSPEC : want_v4 ? AF_INET :
+	    AF_INET6;
 	rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc != 0) {
 		int hard = rc == EAI_NONAME
@@ -262,112 +463,73 @@ host_addrs_native(const char *host, unsigned port, struct smtpc_route *rt,
 #endif
 		    ;
 
-		strbuf_set_printf(why, "Host or domain name not found. Name "
+		strbuf_set_printf(&rq->why, "Host or domain name not found. Name "
 		    "service error for name=%s type=A: %s", host,
 		    hard ? "Host not found" : "Host not found, try again");
-		strlcpy(rt->dsn, hard ? "5.1.2" : "4.4.3", sizeof(rt->dsn));
-		return hard ? SMTPC_ROUTE_BOUNCE : SMTPC_ROUTE_DEFER;
+		req_done(rq, hard ? SMTPC_ROUTE_BOUNCE : SMTPC_ROUTE_DEFER,
+		    hard ? "5.1.2" : "4.4.3");
+		return;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
+	for (ai = res; ai != NULL; ai = ai->ai_next)
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr),
 		    NULL, 0, NI_NUMERICHOST) == 0)
-			add_target(rt, host, addr, port);
-	}
+			add_target(&rq->rt, host, addr, rq->hop.port, 0);
 	freeaddrinfo(res);
-	if (rt->n > 0)
-		return SMTPC_ROUTE_OK;
-	strbuf_set_printf(why, "Host or domain name not found: %s", host);
-	strlcpy(rt->dsn, "5.1.2", sizeof(rt->dsn));
-	return SMTPC_ROUTE_BOUNCE;
-}
-
-static enum smtpc_route_status
-host_addrs(const char *host, unsigned port, struct smtpc_route *rt,
-    struct strbuf *why)
-{
-	unsigned char buf[16];
-
-	/* An address literal is its own address. */
-	if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1) {
-		add_target(rt, host, host, port);
-		return SMTPC_ROUTE_OK;
+	if (rq->rt.n > 0) {
+		req_done(rq, SMTPC_ROUTE_OK, NULL);
+		return;
 	}
-	if (strcmp(var_smtp_host_lookup, "native") == 0)
-		return host_addrs_native(host, port, rt, why);
-	return host_addrs_dns(host, port, rt, why);
+	strbuf_set_printf(&rq->why, "Host or domain name not found: %s", host);
+	req_done(rq, SMTPC_ROUTE_BOUNCE, "5.1.2");
 }
 
-/* The MX records of hop->host. */
-static enum smtpc_route_status
-mx_route(const struct smtpc_hop *hop, struct smtpc_route *rt, struct strbuf *why)
+struct smtpc_route_req *
+smtpc_route_start(const struct smtpc_hop *hop, smtpc_route_cb cb, void *arg)
 {
-	struct answer *a = malloc(sizeof(*a));
-	enum smtpc_route_status st = SMTPC_ROUTE_BOUNCE;
-	struct strbuf one;
-	size_t order[64], i;
-	int defer = 0;
+	struct smtpc_route_req *rq = calloc(1, sizeof(*rq));
 
-	if (a == NULL)
+	if (rq == NULL)
 		log_fatal("out of memory");
-	lookup(hop->host, DNS_T_MX, a);
-	if (a->status == DNS_NXDOMAIN || a->status == DNS_TEMPFAIL ||
-	    a->status == DNS_BOGUS) {
-		strbuf_set_printf(why, "Host or domain name not found. Name service "
-		    "error for name=%s type=MX: %s", hop->host, dns_text(a->status));
-		st = a->status == DNS_NXDOMAIN ? SMTPC_ROUTE_BOUNCE : SMTPC_ROUTE_DEFER;
-		strlcpy(rt->dsn, st == SMTPC_ROUTE_BOUNCE ? "5.1.2" : "4.4.3",
-		    sizeof(rt->dsn));
-		free(a);
-		return st;
-	}
-	if (a->status == DNS_NODATA) {
-		/* RFC 5321 5.1: no MX, the domain itself is the implicit MX. */
-		free(a);
-		return host_addrs(hop->host, hop->port, rt, why);
-	}
-	/* RFC 7505: a single MX "." says the domain takes no mail. */
-	for (i = 0; i < a->n; i++) {
-		if (strcmp(a->name[i], ".") == 0 || a->name[i][0] == '\0') {
-			strbuf_set_printf(why, "Domain %s does not accept mail (nullMX)",
-			    hop->host);
-			strlcpy(rt->dsn, "5.1.10", sizeof(rt->dsn));
-			free(a);
-			return SMTPC_ROUTE_BOUNCE;
-		}
-	}
-	smtpc_mx_order(a->pref, a->n, order);
-	strbuf_init(&one, 2048);
-	for (i = 0; i < a->n && rt->n < (size_t)var_smtp_mx_address_limit; i++) {
-		const char *mx = a->name[order[i]];
+	rq->hop = *hop;
+	rq->cb = cb;
+	rq->arg = arg;
+	strbuf_init(&rq->why, 4096);
+	if (hop->path[0] != '\0') {
+		struct smtpc_target t;
 
-		strbuf_reset(&one);
-		if (host_addrs(mx, hop->port, rt, &one) == SMTPC_ROUTE_DEFER)
-			defer = 1;
-		if (one.len > 0)
-			strbuf_set_str(why, one.data);
+		memset(&t, 0, sizeof(t));
+		strlcpy(t.host, hop->host, sizeof(t.host));
+		strlcpy(t.path, hop->path, sizeof(t.path));
+		rq->rt.t = malloc(sizeof(t));
+		if (rq->rt.t == NULL)
+			log_fatal("out of memory");
+		rq->rt.t[0] = t;
+		rq->rt.n = 1;
+		req_done(rq, SMTPC_ROUTE_OK, NULL);
+	} else if (is_literal(hop->host)) {
+		/* An address literal is its own address. */
+		add_target(&rq->rt, hop->host, hop->host, hop->port, 0);
+		req_done(rq, SMTPC_ROUTE_OK, NULL);
+	} else if (strcmp(var_smtp_host_lookup, "native") == 0) {
+		native_route(rq);
+	} else if (hop->no_mx) {
+		hosts_add(rq, hop->host);
+		hosts_start(rq);
+	} else if ((rq->mxq = dns_lookup(hop->host, DNS_T_MX, mx_answer,
+	    rq)) == NULL) {
+		strbuf_set_printf(&rq->why, "Host or domain name not found. Name "
+		    "service error for name=%s type=MX: %s", hop->host,
+		    dns_text(DNS_TEMPFAIL));
+		req_done(rq, SMTPC_ROUTE_DEFER, "4.4.3");
 	}
-	strbuf_release(&one);
-	free(a);
-	if (rt->n > 0) {
-		strbuf_reset(why);
-		return SMTPC_ROUTE_OK;
-	}
-	st = defer ? SMTPC_ROUTE_DEFER : SMTPC_ROUTE_BOUNCE;
-	strlcpy(rt->dsn, defer ? "4.4.3" : "5.4.4", sizeof(rt->dsn));
-	if (why->len == 0)
-		strbuf_set_printf(why, "no address for any MX host of %s", hop->host);
-	return st;
+	return rq;
 }
 
-enum smtpc_route_status
-smtpc_route_resolve(const struct smtpc_hop *hop, struct smtpc_route *rt,
-    struct strbuf *why)
+void
+smtpc_route_cancel(struct smtpc_route_req *rq)
 {
-	memset(rt, 0, sizeof(*rt));
-	strbuf_reset(why);
-	if (hop->no_mx || strcmp(var_smtp_host_lookup, "native") == 0)
-		return host_addrs(hop->host, hop->port, rt, why);
-	return mx_route(hop, rt, why);
+	if (rq != NULL)
+		req_free(rq);
 }
 
 void

@@ -349,7 +349,10 @@ def test_delivery_to_postfix(new_instance):
         inst.start()
         inst.sendmail(["-f", "vera@localhost", "u@remote.example"], MSG)
         line = log_line(inst, "u@remote.example", "sent")
-        m = re.search(r"status=sent \(250 2\.0\.0 Ok: queued as (\w+)\)", line)
+        # Postfix offers CHUNKING, so the content went in BDAT, whose reply
+        # says how many bytes it took.
+        m = re.search(r"status=sent \(250 2\.0\.0 Ok: \d+ bytes queued as "
+                      r"(\w+)\)", line)
         assert m, line
         log = pfx.wait_log("%s: to=<u@remote.example>" % m.group(1))
         assert re.search(r"%s: from=<vera@localhost>" % m.group(1), log), log
