@@ -13,141 +13,16 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 
 import pytest
 
 from conftest import wait_until
 from dnsserver import DnsServer
+from scripted_smtp import Script, free_port
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 MYHOST = "client.test"
 MSG = "From: vera@localhost\nSubject: outbound\n\nline one\n.leading dot\n"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Script:
-    """A scripted SMTP server on 127.0.0.1:port.  `behave` names what it does
-    wrong; every connection gets the same script.  Received messages are
-    kept (envelope and data) for the checks."""
-
-    def __init__(self, behave="ok", name="script.test"):
-        self.behave = behave
-        self.name = name
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.messages = []
-        self.commands = []
-        self.stop = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.stop = True
-        self.sock.close()
-
-    def serve(self):
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
-
-    def session(self, conn):
-        conn.settimeout(30)
-        f = conn.makefile("rb")
-        b = self.behave
-        try:
-            if b == "stall":
-                # Say nothing: the client's smtp_helo_timeout must end it.
-                f.readline()
-                return
-            if b == "greet5xx":
-                conn.sendall(b"554 5.7.1 go away\r\n")
-                f.readline()
-                return
-            if b == "garbage":
-                conn.sendall(b"hello there, I am not SMTP\r\n")
-                f.readline()
-                return
-            if b == "longline":
-                conn.sendall(b"220-" + b"x" * 5000 + b"\r\n220 ok\r\n")
-                f.readline()
-                return
-            if b == "manylines":
-                conn.sendall(b"220-hi\r\n" * 150 + b"220 ok\r\n")
-                f.readline()
-                return
-            greet = MYHOST if b == "loop" else self.name
-            conn.sendall(b"220 %s ESMTP scripted\r\n" % greet.encode())
-            env = {"rcpt": []}
-            while True:
-                line = f.readline()
-                if not line:
-                    return
-                cmd = line.decode(errors="replace").rstrip("\r\n")
-                self.commands.append(cmd)
-                verb = cmd.split(" ", 1)[0].upper()
-                if verb == "EHLO":
-                    if b == "noehlo":
-                        conn.sendall(b"502 5.5.1 no EHLO here\r\n")
-                        continue
-                    ext = [b"PIPELINING"] if b != "nopipe" else []
-                    ext.append(b"SIZE 100" if b == "size" else b"SIZE 10240000")
-                    out = b"250-" + self.name.encode() + b"\r\n"
-                    for i, e in enumerate(ext):
-                        out += (b"250 " if i == len(ext) - 1 else b"250-") + e + b"\r\n"
-                    conn.sendall(out)
-                elif verb == "HELO":
-                    conn.sendall(b"250 " + self.name.encode() + b"\r\n")
-                elif verb == "MAIL":
-                    env = {"from": cmd, "rcpt": []}
-                    conn.sendall(b"250 2.1.0 Ok\r\n")
-                elif verb == "RCPT":
-                    if "soft@" in cmd:
-                        conn.sendall(b"450 4.2.0 <soft@x>: mailbox busy\r\n")
-                    elif "hard@" in cmd:
-                        conn.sendall(b"550 5.1.1 <hard@x>: no such user\r\n")
-                    else:
-                        env["rcpt"].append(cmd)
-                        conn.sendall(b"250 2.1.5 Ok\r\n")
-                elif verb == "DATA":
-                    if not env["rcpt"]:
-                        conn.sendall(b"554 5.5.1 Error: no valid recipients\r\n")
-                        continue
-                    conn.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    data = b""
-                    while True:
-                        l = f.readline()
-                        if not l:
-                            return
-                        if b == "dropdata":
-                            conn.close()
-                            return
-                        if l == b".\r\n":
-                            break
-                        data += l
-                    env["data"] = data
-                    self.messages.append(env)
-                    conn.sendall(b"250 2.0.0 Ok: queued as SCRIPT1\r\n")
-                elif verb == "QUIT":
-                    conn.sendall(b"221 2.0.0 Bye\r\n")
-                    return
-                else:
-                    conn.sendall(b"502 5.5.2 unknown\r\n")
-        except OSError:
-            pass
-        finally:
-            conn.close()
 
 
 def log_line(inst, rcpt, status):
@@ -254,7 +129,8 @@ FAILURES = [
 
 def test_failure_classes(new_instance):
     inst = new_instance()
-    servers = {b: Script(b) for b, *_ in FAILURES}
+    servers = {b: Script(b, greet_name=MYHOST if b == "loop" else None)
+               for b, *_ in FAILURES}
     try:
         tmap = os.path.join(inst.dir, "transport")
         with open(tmap, "w") as f:

@@ -167,24 +167,35 @@ test_hop_parse(void **state)
 {
 	static const struct {
 		const char *in;
+		int	lmtp;
 		int	rc;
 		const char *host;
 		unsigned port;
 		int	no_mx;
+		const char *path;
 	} hops[] = {
-		{ "example.net", 0, "example.net", 25, 0 },
-		{ "example.net:2525", 0, "example.net", 2525, 0 },
-		{ "[mail.example.net]", 0, "mail.example.net", 25, 1 },
-		{ "[mail.example.net]:587", 0, "mail.example.net", 587, 1 },
-		{ "[127.0.0.1]:smtp", 0, "127.0.0.1", 25, 1 },
-		{ "[::1]:26", 0, "::1", 26, 1 },
-		{ "[mail.example.net", -1, NULL, 0, 0 },
-		{ "[a]x", -1, NULL, 0, 0 },
-		{ "host:0", -1, NULL, 0, 0 },
-		{ "host:70000", -1, NULL, 0, 0 },
-		{ "host:nosuchservice", -1, NULL, 0, 0 },
-		{ "", -1, NULL, 0, 0 },
-		{ "[]", -1, NULL, 0, 0 },
+		{ "example.net", 0, 0, "example.net", 25, 0, NULL },
+		{ "example.net:2525", 0, 0, "example.net", 2525, 0, NULL },
+		{ "[mail.example.net]", 0, 0, "mail.example.net", 25, 1, NULL },
+		{ "[mail.example.net]:587", 0, 0, "mail.example.net", 587, 1, NULL },
+		{ "[127.0.0.1]:smtp", 0, 0, "127.0.0.1", 25, 1, NULL },
+		{ "[::1]:26", 0, 0, "::1", 26, 1, NULL },
+		{ "[mail.example.net", 0, -1, NULL, 0, 0, NULL },
+		{ "[a]x", 0, -1, NULL, 0, 0, NULL },
+		{ "host:0", 0, -1, NULL, 0, 0, NULL },
+		{ "host:70000", 0, -1, NULL, 0, 0, NULL },
+		{ "host:nosuchservice", 0, -1, NULL, 0, 0, NULL },
+		{ "", 0, -1, NULL, 0, 0, NULL },
+		{ "[]", 0, -1, NULL, 0, 0, NULL },
+		/* LMTP (RFC 2033): unix:PATH, inet:host[:port], port 24 by default. */
+		{ "unix:private/dovecot-lmtp", 1, 0, "localhost", 24, 1,
+		    "private/dovecot-lmtp" },
+		{ "inet:127.0.0.1:2424", 1, 0, "127.0.0.1", 2424, 1, NULL },
+		{ "inet:lmtp.example", 1, 0, "lmtp.example", 24, 1, NULL },
+		{ "inet:[::1]:24", 1, 0, "::1", 24, 1, NULL },
+		{ "lmtp.example", 1, 0, "lmtp.example", 24, 1, NULL },
+		{ "unix:", 1, -1, NULL, 0, 0, NULL },
+		{ "inet:", 1, -1, NULL, 0, 0, NULL },
 	};
 	struct smtpc_hop hop;
 	struct strbuf why;
@@ -193,7 +204,7 @@ test_hop_parse(void **state)
 	(void)state;
 	strbuf_init(&why, 256);
 	for (i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
-		int rc = smtpc_hop_parse(hops[i].in, &hop, &why);
+		int rc = smtpc_hop_parse(hops[i].in, hops[i].lmtp, &hop, &why);
 
 		if (rc != hops[i].rc)
 			fail_msg("%s: got %d, want %d", hops[i].in, rc, hops[i].rc);
@@ -201,6 +212,8 @@ test_hop_parse(void **state)
 		    hop.port != hops[i].port || hop.no_mx != hops[i].no_mx))
 			fail_msg("%s: got %s %u %d", hops[i].in, hop.host, hop.port,
 			    hop.no_mx);
+		if (rc == 0 && hops[i].path && strcmp(hop.path, hops[i].path) != 0)
+			fail_msg("%s: got path %s", hops[i].in, hop.path);
 	}
 	strbuf_release(&why);
 }
