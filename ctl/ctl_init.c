@@ -117,6 +117,7 @@ ctl_init_master_cf(const struct ctl_init_opts *o, struct strbuf *out)
 	    "local     unix  -       n       n       -       -       local\n"
 	    "smtp      unix  -       -       n       -       -       smtp\n"
 	    "relay     unix  -       -       n       -       -       smtp\n"
+	    "lmtp      unix  -       -       n       -       -       smtp\n"
 	    "showq     unix  n       -       n       -       -       showq\n"
 	    "anvil     unix  -       -       n       -       1       anvil\n"
 	    "auth      unix  -       -       n       -       1       auth -o max_use=1000000\n");

@@ -85,6 +85,11 @@
 #define IPC_ATTR_RELAY		"relay"		/* optional, per recipient: the
 						 * server tried, host[addr]:port,
 						 * for the log (smtp) */
+#define IPC_ATTR_TLS		"tls"		/* optional, per recipient: the
+						 * TLS of the session that gave
+						 * the result, for the log (smtp):
+						 * "Verified TLS TLSv1.3 with
+						 * cipher X (256/256 bits)" */
 /* optional, once per reply: int 1 when the agent could not complete a
  * session with any server of the destination (connection refused or timed
  * out, 4xx greeting, DNS temporary failure).  Only this counts against the

@@ -15,9 +15,11 @@
 #include "mail_params.h"
 #include "server.h"
 #include "smtp.h"
+#include "tls_params.h"
 
 static const struct conf_param *const smtp_tables[] = {
 	smtp_params,
+	tls_server_params,	/* tls_high_cipherlist, tls_medium_cipherlist */
 	NULL,
 };
 

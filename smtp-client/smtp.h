@@ -51,6 +51,22 @@ extern long var_smtp_reuse_time;	/* smtp_connection_reuse_time_limit */
 extern long var_smtp_reuse_count;	/* smtp_connection_reuse_count_limit */
 extern int var_smtp_use_chunking;	/* smtp_use_chunking = yes */
 extern int var_disable_mime_oconv;	/* disable_mime_output_conversion */
+extern char *var_smtp_tls_level;	/* smtp_tls_security_level = "" */
+extern char *var_smtp_tls_policy_maps;
+extern char *var_smtp_tls_ca_file;	/* smtp_tls_CAfile */
+extern char *var_smtp_tls_ca_path;	/* smtp_tls_CApath */
+extern char *var_smtp_tls_cert_file;
+extern char *var_smtp_tls_key_file;
+extern char *var_smtp_tls_protocols;
+extern char *var_smtp_tls_mandatory_protocols;
+extern char *var_smtp_tls_ciphers;
+extern char *var_smtp_tls_mandatory_ciphers;
+extern char *var_smtp_tls_exclude_ciphers;
+extern long var_smtp_tls_loglevel;
+extern char *var_smtp_tls_fingerprint_digest;
+extern char *var_smtp_tls_verify_match;	/* smtp_tls_verify_cert_match */
+extern char *var_smtp_tls_secure_match;	/* smtp_tls_secure_cert_match */
+extern char *var_smtp_dns_support_level;
 extern const struct conf_param smtp_params[];
 
 /* Is this process the LMTP client (program or service named "lmtp")? */
@@ -161,6 +177,7 @@ struct smtpc_rcpt {
 	char	dsn[16];
 	struct strbuf text;
 	char	relay[340];		/* host[addr]:port it was last tried at */
+	char	tls[200];		/* the TLS of that session, "" = none */
 };
 
 struct tls_policy;

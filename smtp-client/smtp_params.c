@@ -32,8 +32,57 @@ long	var_smtp_reuse_time;
 long	var_smtp_reuse_count;
 int	var_smtp_use_chunking;
 int	var_disable_mime_oconv;
+char   *var_smtp_tls_level;
+char   *var_smtp_tls_policy_maps;
+char   *var_smtp_tls_ca_file;
+char   *var_smtp_tls_ca_path;
+char   *var_smtp_tls_cert_file;
+char   *var_smtp_tls_key_file;
+char   *var_smtp_tls_protocols;
+char   *var_smtp_tls_mandatory_protocols;
+char   *var_smtp_tls_ciphers;
+char   *var_smtp_tls_mandatory_ciphers;
+char   *var_smtp_tls_exclude_ciphers;
+long	var_smtp_tls_loglevel;
+char   *var_smtp_tls_fingerprint_digest;
+char   *var_smtp_tls_verify_match;
+char   *var_smtp_tls_secure_match;
+char   *var_smtp_dns_support_level;
+
+#define S(n, d, v)	{ n, CONF_STR, d, NULL, &v, 0, 0, 0 }
 
 const struct conf_param smtp_params[] = {
+	/* ---- TLS (smtpc_tls.c, lib/tls_client.c) ---- */
+	/* none (or empty), may, encrypt, dane, verify, secure. */
+	S("smtp_tls_security_level", "", var_smtp_tls_level),
+	/* Per-destination levels: "LEVEL [match=... protocols=... ciphers=...]". */
+	S("smtp_tls_policy_maps", "", var_smtp_tls_policy_maps),
+	/* Trust anchors for verify/secure; both empty = the system store. */
+	S("smtp_tls_CAfile", "", var_smtp_tls_ca_file),
+	S("smtp_tls_CApath", "", var_smtp_tls_ca_path),
+	/* A client certificate, when a server asks for one. */
+	S("smtp_tls_cert_file", "", var_smtp_tls_cert_file),
+	S("smtp_tls_key_file", "$smtp_tls_cert_file", var_smtp_tls_key_file),
+	/* Protocols at level may, and at encrypt and above. */
+	S("smtp_tls_protocols", ">=TLSv1", var_smtp_tls_protocols),
+	S("smtp_tls_mandatory_protocols", ">=TLSv1.2",
+	    var_smtp_tls_mandatory_protocols),
+	/* Cipher grades (medium, high), and names taken out of them. */
+	S("smtp_tls_ciphers", "medium", var_smtp_tls_ciphers),
+	S("smtp_tls_mandatory_ciphers", "medium", var_smtp_tls_mandatory_ciphers),
+	S("smtp_tls_exclude_ciphers", "", var_smtp_tls_exclude_ciphers),
+	/* 0: problems only; 1: a line per TLS session; 2: and the
+	 * certificate's names and fingerprint. */
+	{ "smtp_tls_loglevel", CONF_INT, "0", NULL, &var_smtp_tls_loglevel,
+	    0, 4, 0 },
+	S("smtp_tls_fingerprint_digest", "sha256",
+	    var_smtp_tls_fingerprint_digest),
+	/* Names a certificate must match at levels verify and secure. */
+	S("smtp_tls_verify_cert_match", "hostname", var_smtp_tls_verify_match),
+	S("smtp_tls_secure_cert_match", "nexthop, dot-nexthop",
+	    var_smtp_tls_secure_match),
+	/* disabled, enabled (or empty), dnssec (DANE needs it). */
+	S("smtp_dns_support_level", "", var_smtp_dns_support_level),
 	/* Time for the RSET that checks a connection before it is kept. */
 	{ "smtp_rset_timeout", CONF_TIME, "20s", NULL, &var_smtp_rset_timeout,
 	    1, 3600, 's' },

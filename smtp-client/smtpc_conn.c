@@ -56,6 +56,8 @@ conn_free(struct smtpc_sess *s)
 	if (s->idle_ev != NULL)
 		event_free(s->idle_ev);
 	smtpc_content_end(s);
+	smtpc_tls_session_free(s);
+	smtpc_sasl_session_free(s);
 	smtpc_reader_release(&s->rd);
 	strbuf_release(&s->feat.auth);
 	strbuf_release(&s->why);

@@ -192,6 +192,7 @@ job_reply(struct smtpc_job *job)
 		ipc_put_str(reply, IPC_ATTR_DSN, msg->rcpts[i].dsn);
 		ipc_put_str(reply, IPC_ATTR_TEXT, msg->rcpts[i].text.data);
 		ipc_put_str(reply, IPC_ATTR_RELAY, msg->rcpts[i].relay);
+		ipc_put_str(reply, IPC_ATTR_TLS, msg->rcpts[i].tls);
 	}
 	/* Nobody of the destination would talk to us: qmgr slows down or
 	 * suspends the destination (its dead-destination cache). */
@@ -290,6 +291,7 @@ job_start(struct smtpc_job *job)
 		r->result = -1;
 		strlcpy(r->dsn, "4.3.0", sizeof(r->dsn));
 		strlcpy(r->relay, "none", sizeof(r->relay));
+		r->tls[0] = '\0';
 		strbuf_init(&r->text, 4096);
 	}
 	strbuf_init(&why, 4096);

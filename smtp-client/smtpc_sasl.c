@@ -27,3 +27,9 @@ smtpc_sasl_reply(struct smtpc_sess *s)
 {
 	smtpc_sess_site_fail(s, "unexpected AUTH reply");
 }
+
+void
+smtpc_sasl_session_free(struct smtpc_sess *s)
+{
+	(void)s;
+}

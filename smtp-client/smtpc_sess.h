@@ -18,6 +18,8 @@ struct bufferevent;
 struct event;
 struct mime_conv;
 struct sasl_client;
+struct dns_query;
+struct dns_rr;
 
 enum smtpc_state {
 	ST_CONNECT,		/* TCP/UNIX connect in progress */
@@ -70,7 +72,10 @@ struct smtpc_sess {
 	int	tls_level;		/* enum tls_level of this connection */
 	int	tls_active;
 	int	tls_plain_retry;	/* "may": handshake failed, plaintext */
-	struct strbuf tls_summary;	/* "TLSv1.3 with cipher ..." for logs */
+	struct strbuf tls_summary;	/* "Verified TLS TLSv1.3 with cipher ..." */
+	struct dns_query *tlsa_q;	/* DANE: the TLSA lookup in progress */
+	struct dns_rr *tlsa;		/* DANE: validated TLSA records */
+	size_t	ntlsa;
 
 	/* the job being served (NULL while idle) */
 	struct smtpc_job *job;
@@ -150,6 +155,9 @@ void	smtpc_sess_hello_again(struct smtpc_sess *s);
 void	smtpc_sess_ready(struct smtpc_sess *s);
 /* Give up on this server with text (the next address may be tried). */
 void	smtpc_sess_site_fail(struct smtpc_sess *s, const char *text);
+/* The TLS handshake failed at level may: connect to the same server
+ * again and go on in plaintext (s is closed). */
+void	smtpc_sess_retry_plain(struct smtpc_sess *s);
 
 /* ---- smtpc_tls.c ---- */
 /* A new session: its TLS level from msg's policy (DANE lookups start). */
@@ -158,12 +166,15 @@ void	smtpc_tls_session_init(struct smtpc_sess *s, const struct smtpc_msg *msg);
 int	smtpc_tls_after_hello(struct smtpc_sess *s);
 /* The reply to STARTTLS. */
 void	smtpc_tls_reply(struct smtpc_sess *s);
+/* Forget the session's TLS state (a TLSA lookup in progress too). */
+void	smtpc_tls_session_free(struct smtpc_sess *s);
 
 /* ---- smtpc_sasl.c ---- */
 /* After EHLO (and TLS): 0 to go on, 1 when AUTH was sent or the session
  * ended. */
 int	smtpc_sasl_after_hello(struct smtpc_sess *s);
 void	smtpc_sasl_reply(struct smtpc_sess *s);
+void	smtpc_sasl_session_free(struct smtpc_sess *s);
 
 /* ---- smtpc_content.c ---- */
 /* Prepare to send msg's content (DATA or BDAT, downgrade when needed). */

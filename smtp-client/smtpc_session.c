@@ -35,18 +35,19 @@ static void xact_over(struct smtpc_sess *s);
 /* ---- results ---- */
 
 static void
-rcpt_set(struct smtpc_rcpt *r, int result, const char *dsn, const char *relay,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+rcpt_set(struct smtpc_rcpt *r, const struct smtpc_sess *s, int result,
+    const char *dsn, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
-rcpt_set(struct smtpc_rcpt *r, int result, const char *dsn, const char *relay,
-    const char *fmt, ...)
+rcpt_set(struct smtpc_rcpt *r, const struct smtpc_sess *s, int result,
+    const char *dsn, const char *fmt, ...)
 {
 	va_list ap;
 
 	r->result = result;
 	strlcpy(r->dsn, dsn, sizeof(r->dsn));
-	strlcpy(r->relay, relay, sizeof(r->relay));
+	strlcpy(r->relay, s->peer, sizeof(r->relay));
+	strlcpy(r->tls, s->tls_active ? s->tls_summary.data : "", sizeof(r->tls));
 	strbuf_reset(&r->text);
 	va_start(ap, fmt);
 	if (strbuf_vprintf(&r->text, fmt, ap) < 0)
@@ -75,11 +76,11 @@ rcpt_reply(struct smtpc_sess *s, size_t i, const char *cmd)
 	const char *dsn = reply_dsn(r, dbuf, sizeof(dbuf));
 
 	if (r->code / 100 == 2) {
-		rcpt_set(rc, DELIVER_OK, dsn, s->peer, "%s", r->text.data);
+		rcpt_set(rc, s, DELIVER_OK, dsn, "%s", r->text.data);
 		return;
 	}
-	rcpt_set(rc, r->code >= 500 ? DELIVER_BOUNCE : DELIVER_DEFER, dsn,
-	    s->peer, "host %s said: %s (in reply to %s command)", s->hostaddr,
+	rcpt_set(rc, s, r->code >= 500 ? DELIVER_BOUNCE : DELIVER_DEFER, dsn,
+	    "host %s said: %s (in reply to %s command)", s->hostaddr,
 	    r->text.data, cmd);
 	if (r->code < 500 && !s->msg->final)
 		rc->result = -1;	/* the next address may do better */
@@ -227,7 +228,7 @@ loops_back(struct smtpc_sess *s)
 	    s->hostaddr, var_myhostname);
 	for (i = 0; i < s->msg->nrcpt; i++)
 		if (s->msg->rcpts[i].result < 0)
-			rcpt_set(&s->msg->rcpts[i], DELIVER_BOUNCE, "5.4.6", s->peer,
+			rcpt_set(&s->msg->rcpts[i], s, DELIVER_BOUNCE, "5.4.6",
 			    "mail for %s loops back to myself", s->msg->nexthop);
 	sess_finish(s);
 }
@@ -407,6 +408,24 @@ smtpc_sess_site_fail(struct smtpc_sess *s, const char *text)
 	sess_site(s, "%s", text);
 }
 
+/* Called by smtpc_tls.c: level may and the handshake failed.  The same
+ * server gets a new connection without TLS (Postfix does the same); the
+ * broken one goes. */
+void
+smtpc_sess_retry_plain(struct smtpc_sess *s)
+{
+	struct smtpc_sess *n = smtpc_conn_new(&s->tg, s->cache_key);
+
+	n->job = s->job;
+	n->msg = s->msg;
+	n->tls_level = 0;		/* TLS_LEV_NONE */
+	n->tls_plain_retry = 1;
+	s->job = NULL;
+	s->msg = NULL;
+	s->broken = 1;
+	smtpc_conn_close(s);
+}
+
 /* ---- the transaction ---- */
 
 /* xtext (RFC 3461 4): printable ASCII but '+' and '=' as is, else +HH. */
@@ -540,7 +559,7 @@ xact_start(struct smtpc_sess *s)
 	    m->env->content_size > s->feat.size_limit) {
 		for (i = 0; i < m->nrcpt; i++)
 			if (m->rcpts[i].result < 0)
-				rcpt_set(&m->rcpts[i], DELIVER_BOUNCE, "5.3.4", s->peer,
+				rcpt_set(&m->rcpts[i], s, DELIVER_BOUNCE, "5.3.4",
 				    "message size %lld exceeds size limit %ld of server %s",
 				    (long long)m->env->content_size, s->feat.size_limit,
 				    s->hostaddr);
@@ -557,8 +576,8 @@ xact_start(struct smtpc_sess *s)
 			/* RFC 6531 3.4: no downgrade of the envelope. */
 			for (i = 0; i < m->nrcpt; i++)
 				if (m->rcpts[i].result < 0)
-					rcpt_set(&m->rcpts[i], DELIVER_BOUNCE, "5.6.7",
-					    s->peer, "SMTPUTF8 is required, but was not "
+					rcpt_set(&m->rcpts[i], s, DELIVER_BOUNCE, "5.6.7",
+					    "SMTPUTF8 is required, but was not "
 					    "offered by host %s", s->hostaddr);
 			sess_finish(s);
 			return;

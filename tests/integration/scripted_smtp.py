@@ -145,9 +145,10 @@ class Script:
                 elif verb == "HELO":
                     conn.sendall(b"250 " + self.name.encode() + b"\r\n")
                 elif verb == "STARTTLS" and self.tls and not tls_active:
-                    conn = self._starttls(conn)
-                    if conn is None:
+                    tconn = self._starttls(conn)
+                    if tconn is None:
                         return
+                    conn = tconn
                     conn.settimeout(30)
                     f = conn.makefile("rb")
                     tls_active = True

@@ -102,7 +102,7 @@ test_master_cf(void **state)
 	snprintf(path, sizeof(path), "%s/master.cf", dir);
 	write_file(path, &sb);
 	assert_int_equal(mastercf_read(path, 100, &e, &n, &err), 0);
-	assert_int_equal(n, 12);	/* with auth(8)'s line, smtp and relay */
+	assert_int_equal(n, 13);	/* with auth(8)'s line, smtp, relay, lmtp */
 	for (i = 0; i < n; i++) {
 		if (strcmp(e[i].argv[0], "smtpd") == 0) {
 			assert_string_equal(e[i].service, "127.0.0.1:3025");
@@ -138,10 +138,12 @@ test_master_cf(void **state)
 			assert_int_equal(e[i].maxproc, 1);
 			seen |= 32;
 		} else if (strcmp(e[i].argv[0], "smtp") == 0) {
-			/* smtp-client serves private/smtp and private/relay. */
+			/* smtp-client serves private/smtp, private/relay
+			 * and, speaking LMTP, private/lmtp. */
 			assert_int_equal(e[i].private_, 1);
 			assert_true(strcmp(e[i].service, "smtp") == 0 ||
-			    strcmp(e[i].service, "relay") == 0);
+			    strcmp(e[i].service, "relay") == 0 ||
+			    strcmp(e[i].service, "lmtp") == 0);
 			seen |= 256;
 		} else if (strcmp(e[i].argv[0], "qmgr") == 0) {
 			assert_int_equal(e[i].wakeup, 300);
