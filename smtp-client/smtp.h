@@ -67,6 +67,13 @@ extern char *var_smtp_tls_fingerprint_digest;
 extern char *var_smtp_tls_verify_match;	/* smtp_tls_verify_cert_match */
 extern char *var_smtp_tls_secure_match;	/* smtp_tls_secure_cert_match */
 extern char *var_smtp_dns_support_level;
+extern int var_smtp_tls_wrappermode;	/* smtp_tls_wrappermode = no */
+extern int var_smtp_sasl_auth_enable;	/* smtp_sasl_auth_enable = no */
+extern char *var_smtp_sasl_password_maps;
+extern char *var_smtp_sasl_security_options;
+extern char *var_smtp_sasl_tls_security_options;
+extern char *var_smtp_sasl_mech_filter;	/* smtp_sasl_mechanism_filter */
+extern int var_smtp_sender_dependent_auth; /* smtp_sender_dependent_authentication */
 extern const struct conf_param smtp_params[];
 
 /* Is this process the LMTP client (program or service named "lmtp")? */

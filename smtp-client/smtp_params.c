@@ -48,10 +48,35 @@ char   *var_smtp_tls_fingerprint_digest;
 char   *var_smtp_tls_verify_match;
 char   *var_smtp_tls_secure_match;
 char   *var_smtp_dns_support_level;
+int	var_smtp_tls_wrappermode;
+int	var_smtp_sasl_auth_enable;
+char   *var_smtp_sasl_password_maps;
+char   *var_smtp_sasl_security_options;
+char   *var_smtp_sasl_tls_security_options;
+char   *var_smtp_sasl_mech_filter;
+int	var_smtp_sender_dependent_auth;
 
 #define S(n, d, v)	{ n, CONF_STR, d, NULL, &v, 0, 0, 0 }
 
 const struct conf_param smtp_params[] = {
+	/* ---- AUTH (smtpc_sasl.c, smtpc_auth.c, lib/sasl_client.c) ---- */
+	/* Log in to servers we have a password for. */
+	{ "smtp_sasl_auth_enable", CONF_BOOL, "no", NULL,
+	    &var_smtp_sasl_auth_enable, 0, 0, 0 },
+	/* "[host]:port", host or (sender-dependent) sender -> user:password. */
+	S("smtp_sasl_password_maps", "", var_smtp_sasl_password_maps),
+	/* Mechanisms allowed without TLS (noplaintext: no PLAIN or LOGIN). */
+	S("smtp_sasl_security_options", "noplaintext, noanonymous",
+	    var_smtp_sasl_security_options),
+	/* ... and with TLS. */
+	S("smtp_sasl_tls_security_options", "noanonymous",
+	    var_smtp_sasl_tls_security_options),
+	/* Mechanism names to use (!name: not that one); "" = all. */
+	S("smtp_sasl_mechanism_filter", "", var_smtp_sasl_mech_filter),
+	/* Look the password up by sender first (connections are then not
+	 * shared between senders). */
+	{ "smtp_sender_dependent_authentication", CONF_BOOL, "no", NULL,
+	    &var_smtp_sender_dependent_auth, 0, 0, 0 },
 	/* ---- TLS (smtpc_tls.c, lib/tls_client.c) ---- */
 	/* none (or empty), may, encrypt, dane, verify, secure. */
 	S("smtp_tls_security_level", "", var_smtp_tls_level),
@@ -81,6 +106,9 @@ const struct conf_param smtp_params[] = {
 	S("smtp_tls_verify_cert_match", "hostname", var_smtp_tls_verify_match),
 	S("smtp_tls_secure_cert_match", "nexthop, dot-nexthop",
 	    var_smtp_tls_secure_match),
+	/* TLS from the first byte, not STARTTLS (a relayhost on port 465). */
+	{ "smtp_tls_wrappermode", CONF_BOOL, "no", NULL,
+	    &var_smtp_tls_wrappermode, 0, 0, 0 },
 	/* disabled, enabled (or empty), dnssec (DANE needs it). */
 	S("smtp_dns_support_level", "", var_smtp_dns_support_level),
 	/* Time for the RSET that checks a connection before it is kept. */

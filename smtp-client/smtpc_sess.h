@@ -72,6 +72,7 @@ struct smtpc_sess {
 	int	tls_level;		/* enum tls_level of this connection */
 	int	tls_active;
 	int	tls_plain_retry;	/* "may": handshake failed, plaintext */
+	int	tls_wrapper;		/* TLS from the first byte (port 465) */
 	struct strbuf tls_summary;	/* "Verified TLS TLSv1.3 with cipher ..." */
 	struct dns_query *tlsa_q;	/* DANE: the TLSA lookup in progress */
 	struct dns_rr *tlsa;		/* DANE: validated TLSA records */
@@ -85,7 +86,9 @@ struct smtpc_sess {
 	struct strbuf why;		/* site-level reason */
 
 	/* AUTH */
-	struct sasl_client *sasl;
+	struct sasl_client *sasl;	/* the exchange in progress */
+	int	sasl_done;		/* logged in on this connection */
+	char	sasl_user[256];		/* as whom (for the log) */
 
 	/* transaction */
 	struct smtpc_pend *pend;
@@ -166,6 +169,9 @@ void	smtpc_tls_session_init(struct smtpc_sess *s, const struct smtpc_msg *msg);
 int	smtpc_tls_after_hello(struct smtpc_sess *s);
 /* The reply to STARTTLS. */
 void	smtpc_tls_reply(struct smtpc_sess *s);
+/* smtp_tls_wrappermode: start TLS at connect; 1 when started (or the
+ * session ended), 0 for plain SMTP. */
+int	smtpc_tls_wrapper_start(struct smtpc_sess *s);
 /* Forget the session's TLS state (a TLSA lookup in progress too). */
 void	smtpc_tls_session_free(struct smtpc_sess *s);
 

@@ -295,6 +295,8 @@ send_ehlo(struct smtpc_sess *s)
 void
 smtpc_sess_connected(struct smtpc_sess *s)
 {
+	if (smtpc_tls_wrapper_start(s))
+		return;
 	smtpc_conn_deadline(s, var_smtp_helo_timeout,
 	    "receiving the initial server greeting");
 }

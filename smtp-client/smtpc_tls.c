@@ -53,7 +53,8 @@ smtpc_tls_init(void)
 	if (var_smtp_tls_policy_maps[0] != '\0' &&
 	    (policy_maps = maplist_open(var_smtp_tls_policy_maps, 0, &err)) == NULL)
 		log_fatal("smtp_tls_policy_maps: %s", err.data);
-	if (default_level == TLS_LEV_NONE && policy_maps == NULL) {
+	if (default_level == TLS_LEV_NONE && policy_maps == NULL &&
+	    !var_smtp_tls_wrappermode) {
 		strbuf_set_str(&tls_ctx_why, "TLS is not configured");
 		strbuf_release(&err);
 		return;
@@ -253,14 +254,65 @@ smtpc_tls_after_hello(struct smtpc_sess *s)
 	return 1;
 }
 
+/* Make the SSL at the session's level and switch the connection. */
+static void
+start_handshake(struct smtpc_sess *s)
+{
+	struct tls_policy p;
+	struct strbuf err;
+	const char *sni;
+	SSL *ssl;
+	char buf[800];
+
+	/* The destination's policy at the level this session came to (dane
+	 * may have become may or encrypt; wrapper mode needs encrypt). */
+	memset(&p, 0, sizeof(p));
+	if (s->msg->tls != NULL)
+		p = *s->msg->tls;
+	p.level = (enum tls_level)s->tls_level;
+	strbuf_init(&err, 1024);
+	/* SNI: the server's name; never an address literal. */
+	sni = s->tg.addr[0] != '\0' && strcmp(s->tg.host, s->tg.addr) == 0 ?
+	    NULL : s->tg.host;
+	ssl = tls_client_ssl_new(tls_ctx, &p, s->msg->nexthop, s->tg.host, sni,
+	    s->tlsa, s->ntlsa, &err);
+	if (ssl == NULL) {
+		snprintf(buf, sizeof(buf), "cannot start TLS with %s: %s",
+		    s->hostaddr, err.data);
+		strbuf_release(&err);
+		smtpc_sess_site_fail(s, buf);
+		return;
+	}
+	strbuf_release(&err);
+	smtpc_conn_start_tls(s, ssl);
+	smtpc_conn_deadline(s, var_smtp_helo_timeout, "performing the TLS "
+	    "handshake");
+}
+
+/* smtp_tls_wrappermode: TLS from the first byte (port 465), at level
+ * encrypt at least.  1 when the handshake started (or the session
+ * ended), 0 for a plain connection. */
+int
+smtpc_tls_wrapper_start(struct smtpc_sess *s)
+{
+	if (!var_smtp_tls_wrappermode || s->tg.path[0] != '\0')
+		return 0;
+	if (tls_ctx == NULL) {
+		smtpc_sess_site_fail(s, tls_ctx_why.data);
+		return 1;
+	}
+	if (s->tls_level < TLS_LEV_ENCRYPT)
+		s->tls_level = TLS_LEV_ENCRYPT;
+	s->tls_wrapper = 1;
+	start_handshake(s);
+	return 1;
+}
+
 /* STARTTLS refused: plaintext at level may, else the end. */
 void
 smtpc_tls_reply(struct smtpc_sess *s)
 {
 	const struct smtpc_reply *r = &s->rd.reply;
-	struct strbuf err;
-	const char *sni;
-	SSL *ssl;
 	char buf[800];
 
 	if (r->code != 220) {
@@ -274,23 +326,7 @@ smtpc_tls_reply(struct smtpc_sess *s)
 		smtpc_sess_site_fail(s, buf);
 		return;
 	}
-	strbuf_init(&err, 1024);
-	/* SNI: the server's name; never an address literal. */
-	sni = s->tg.addr[0] != '\0' && strcmp(s->tg.host, s->tg.addr) == 0 ?
-	    NULL : s->tg.host;
-	ssl = tls_client_ssl_new(tls_ctx, s->msg->tls, s->msg->nexthop,
-	    s->tg.host, sni, s->tlsa, s->ntlsa, &err);
-	if (ssl == NULL) {
-		snprintf(buf, sizeof(buf), "cannot start TLS with %s: %s",
-		    s->hostaddr, err.data);
-		strbuf_release(&err);
-		smtpc_sess_site_fail(s, buf);
-		return;
-	}
-	strbuf_release(&err);
-	smtpc_conn_start_tls(s, ssl);
-	smtpc_conn_deadline(s, var_smtp_helo_timeout, "performing the TLS "
-	    "handshake");
+	start_handshake(s);
 }
 
 /* The handshake is over (smtpc_conn.c): judge it. */
@@ -341,6 +377,13 @@ smtpc_sess_tls_done(struct smtpc_sess *s, int ok, const char *err)
 		return;
 	}
 	strbuf_release(&why);
+	if (s->tls_wrapper) {
+		/* Wrapper mode: the greeting comes over TLS. */
+		s->state = ST_GREET;
+		smtpc_conn_deadline(s, var_smtp_helo_timeout,
+		    "receiving the initial server greeting");
+		return;
+	}
 	smtpc_sess_hello_again(s);
 }
 
