@@ -32,16 +32,32 @@
 #include "smtp.h"
 
 static int want_v4 = 1, want_v6 = 1;	/* inet_protocols */
+static int lookup_dns = 1, lookup_native;	/* smtp_host_lookup */
 
 void
 smtpc_route_init(void)
 {
 	struct strbuf err;
 
-	if (strcmp(var_smtp_host_lookup, "dns") != 0 &&
-	    strcmp(var_smtp_host_lookup, "native") != 0)
-		log_fatal("smtp_host_lookup: \"%s\": expected dns or native",
-		    var_smtp_host_lookup);
+	char **list;
+	size_t n, i;
+
+	/* "dns", "native", or both in order of preference ("dns, native":
+	 * a name DNS does not know is looked up natively too). */
+	list = conf_split_list(var_smtp_host_lookup, &n);
+	lookup_dns = lookup_native = 0;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(list[i], "dns") == 0)
+			lookup_dns = 1;
+		else if (strcasecmp(list[i], "native") == 0)
+			lookup_native = 1;
+		else
+			n = 0;
+	}
+	conf_free_list(list);
+	if (!lookup_dns && !lookup_native)
+		log_fatal("smtp_host_lookup: \"%s\": expected dns, native, or "
+		    "\"dns, native\"", var_smtp_host_lookup);
 	if (mail_params_inet_protocols(&want_v4, &want_v6) < 0)
 		log_fatal("inet_protocols: \"%s\": expected all, ipv4, ipv6 or "
 		    "\"ipv4, ipv6\"", var_inet_protocols);
@@ -180,7 +196,10 @@ struct smtpc_route_req {
 	enum smtpc_route_status st;
 	struct smtpc_route rt;
 	struct strbuf why;
+	int	native_tried;		/* "dns, native": the second way ran */
 };
+
+static void native_route(struct smtpc_route_req *rq);
 
 static const char *
 dns_text(enum dns_status st)
@@ -257,6 +276,16 @@ req_done(struct smtpc_route_req *rq, enum smtpc_route_status st,
 {
 	struct timeval now = { 0, 0 };
 
+	/* "dns, native": a name DNS says does not exist (or has no address)
+	 * may still be in /etc/hosts. */
+	if (st == SMTPC_ROUTE_BOUNCE && lookup_dns && lookup_native &&
+	    !rq->native_tried && !rq->from_mx && dsn != NULL &&
+	    strcmp(dsn, "5.1.2") == 0) {
+		rq->native_tried = 1;
+		strbuf_reset(&rq->why);
+		native_route(rq);
+		return;
+	}
 	rq->st = st;
 	if (dsn != NULL)
 		strlcpy(rq->rt.dsn, dsn, sizeof(rq->rt.dsn));
@@ -510,7 +539,8 @@ smtpc_route_start(const struct smtpc_hop *hop, smtpc_route_cb cb, void *arg)
 		/* An address literal is its own address. */
 		add_target(&rq->rt, hop->host, hop->host, hop->port, 0);
 		req_done(rq, SMTPC_ROUTE_OK, NULL);
-	} else if (strcmp(var_smtp_host_lookup, "native") == 0) {
+	} else if (!lookup_dns) {
+		rq->native_tried = 1;
 		native_route(rq);
 	} else if (hop->no_mx) {
 		hosts_add(rq, hop->host);

@@ -224,3 +224,29 @@ def test_inet_protocols(new_instance):
             assert srv.connections == 1
     finally:
         srv.close()
+
+
+def test_host_lookup_dns_then_native(new_instance):
+    """smtp_host_lookup = dns, native: a name the DNS says does not exist
+    (localhost here: our DNS server's zone has no such name) is found in
+    /etc/hosts; with dns alone it is not."""
+    srv = Script("ok")
+    try:
+        with DnsServer(["other.example. A 192.0.2.1"],
+                       zones=["example.", "localhost."]) as dns:
+            both = new_instance()
+            transport(both, {"fallback.example": "[localhost]:%d" % srv.port},
+                      smtp_host_lookup="dns, native", dns_nameservers=dns.address)
+            both.sendmail(["-f", "vera@localhost", "a@fallback.example"], MSG)
+            line = log_line(both, "a@fallback.example", "sent")
+            assert "relay=localhost[127.0.0.1]:%d" % srv.port in line, line
+            both.stop()
+            dns_only = new_instance()
+            transport(dns_only, {"fallback.example": "[localhost]:%d" % srv.port},
+                      smtp_host_lookup="dns", dns_nameservers=dns.address)
+            dns_only.sendmail(["-f", "vera@localhost", "b@fallback.example"], MSG)
+            line = log_line(dns_only, "b@fallback.example", "bounced")
+            assert "dsn=5.1.2" in line and "Host not found" in line, line
+            assert len(srv.messages) == 1
+    finally:
+        srv.close()
