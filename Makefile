@@ -109,6 +109,8 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
 $(BUILD)/libexec/tegami/submission: $(filter $(OBJ)/smtpd/%,$(DMN_OBJS))
 # smtp checks qmgr's delivery requests with local-delivery's parser.
 $(BUILD)/libexec/tegami/smtp: $(OBJ)/local-delivery/local_request.o
+# tegami queue list is mailq: the same listing code, not a copy.
+$(BUILD)/bin/tegami: $(OBJ)/sendmail/mailq.o
 
 $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@

@@ -9,6 +9,8 @@
  * ctl_check.c    check: main.cf, master.cf, queue, daemon programs
  * ctl_conf.c     conf: postconf-like queries and edits
  * ctl_qdump.c    qdump: print a queue file (postcat-like)
+ * ctl_queue.c    queue: flush, list, delete, hold, release (postqueue,
+ *                postsuper); links sendmail/mailq.c for the listing
  * ctl_map.c      map, alias: lookup tables (postmap, postalias)
  * ctl_tls.c      tls-selfsigned: a snakeoil certificate for smtpd
  * ctl_passwd.c   passwd: users of auth(8)'s password file
@@ -52,6 +54,8 @@ int	ctl_cmd_status(int argc, char **argv);
 int	ctl_cmd_check(int argc, char **argv);
 int	ctl_cmd_conf(int argc, char **argv);
 int	ctl_cmd_qdump(int argc, char **argv);
+/* ctl_queue.c: `queue flush|list|delete|hold|release ...` */
+int	ctl_cmd_queue(int argc, char **argv);
 int	ctl_cmd_map(int argc, char **argv);	/* ctl_map.c: postmap */
 int	ctl_cmd_alias(int argc, char **argv);	/* ctl_map.c: postalias */
 /* ctl_passwd.c: `passwd [-m METHOD] USER` (auth(8)'s password file) */

@@ -3,10 +3,12 @@
  *
  * Loads main.cf with every daemon's parameter table registered, so that
  * every known name is checked and every unknown one is reported (warning,
- * with file and line).  Errors: a value that does not convert, a master.cf
- * that does not parse, a mail_owner that does not exist (as root), a
- * program named in master.cf that is not in daemon_directory (for start
- * and reload only master itself; a missing daemon is a warning).  Queue
+ * with file and line); qmgr's per-transport names (<service>_destination_
+ * concurrency_limit ...) are known for every service in master.cf.
+ * Errors: a value that does not convert, a master.cf that does not parse,
+ * a mail_owner that does not exist (as root), a program named in master.cf
+ * that is not in daemon_directory (for start and reload only master
+ * itself; a missing daemon is a warning).  Queue
  * directories that are missing or owned by someone else are warnings:
  * master creates and fixes them when it starts.
  */
@@ -14,6 +16,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -29,18 +32,64 @@ struct ctl_check {
 	int	quiet;
 	int	for_start;		/* missing daemons are warnings */
 	int	errors;
+	char  **services;		/* master.cf service names, NULL-terminated */
 };
+
+/* qmgr's per-transport parameters (<transport>_destination_...); weak so
+ * that a build without qmgr still links. */
+extern int qmgr_params_transport_known(const char *name,
+    const char *const *services, struct strbuf *err) __attribute__((weak));
+
+/* The service names of master.cf (transports for qmgr's parameters). */
+static char **
+master_services(void)
+{
+	struct mastercf_entry *e;
+	struct strbuf err;
+	char path[PATH_MAX], **v;
+	size_t n, i;
+
+	snprintf(path, sizeof(path), "%s/master.cf", ctl_config_dir);
+	strbuf_init(&err, 4096);
+	if (mastercf_read(path, (int)var_default_process_limit, &e, &n,
+	    &err) < 0)
+		n = 0, e = NULL;	/* check_master_cf says why */
+	strbuf_release(&err);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = xstrdup(e[i].service);
+	if (e != NULL)
+		mastercf_free(e, n);
+	return v;
+}
 
 static void
 check_unknown(const char *name, const char *file, int line, void *ctx)
 {
 	const char *classes = conf_value("smtpd_restriction_classes");
 
-	(void)ctx;
+	struct ctl_check *c = ctx;
+	struct strbuf err;
+	int known = 0;
+
 	/* A restriction class (Postfix's smtpd_restriction_classes) is a
 	 * name the administrator defines in main.cf. */
 	if (classes != NULL && conf_list_contains(classes, name))
 		return;
+	/* smtp_destination_concurrency_limit and the like, for any
+	 * transport in master.cf (Postfix's <transport>_ parameters). */
+	if (qmgr_params_transport_known != NULL && c->services != NULL) {
+		strbuf_init(&err, 1024);
+		known = qmgr_params_transport_known(name,
+		    (const char *const *)c->services, &err);
+		if (known < 0) {
+			ctl_error("%s", err.data);
+			c->errors++;
+		}
+		strbuf_release(&err);
+		if (known != 0)
+			return;
+	}
 	/* Always said, start included: a misspelt name silently ignored is
 	 * the worst kind of configuration bug. */
 	ctl_warn("%s, line %d: unknown parameter %s", file, line, name);
@@ -148,7 +197,7 @@ check_queue(struct ctl_check *c, uid_t uid)
 int
 ctl_check_run(int for_start)
 {
-	struct ctl_check c = { for_start, for_start, 0 };
+	struct ctl_check c = { for_start, for_start, 0, NULL };
 	int quiet = for_start;
 	const char *const *missing;
 	struct strbuf err;
@@ -162,7 +211,12 @@ ctl_check_run(int for_start)
 		return -1;
 	}
 	strbuf_release(&err);
+	c.services = master_services();
 	conf_foreach_unknown(check_unknown, &c);
+	for (char **sv = c.services; *sv != NULL; sv++)
+		free(*sv);
+	free(c.services);
+	c.services = NULL;
 	for (missing = ctl_params_missing(); *missing != NULL; missing++)
 		if (!quiet)
 			ctl_warn("parameter table %s is not built in; its "

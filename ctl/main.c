@@ -29,6 +29,8 @@ static const struct ctl_command {
 	{ "check", ctl_cmd_check, "check" },
 	{ "conf", ctl_cmd_conf, "conf [-n | -d] [name ...] | conf -e name=value ..." },
 	{ "qdump", ctl_cmd_qdump, "qdump FILE ..." },
+	{ "queue", ctl_cmd_queue, "queue flush | list | delete ID ...|ALL | "
+	    "hold ID ...|ALL | release ID ...|ALL" },
 	{ "map", ctl_cmd_map, "map [-afs] [-q KEY | -q - | -d KEY] type:file ...\n"
 	    "       tegami [-c config_dir] map -C type:source type:result" },
 	{ "alias", ctl_cmd_alias, "alias [-q KEY | -d KEY | -s] [type:file ...]" },

@@ -107,7 +107,9 @@ put_headers(const struct dsn_report *r, const char *boundary, struct strbuf *out
 	/* The comment goes on the From: line, as Postfix writes it. */
 	strbuf_truncate(out, out->len - 1);
 	if (strbuf_append_str(out, " (Mail Delivery System)\n") < 0 ||
-	    strbuf_append_str(out, "Subject: Undelivered Mail Returned to Sender\n") < 0 ||
+	    strbuf_append_str(out, r->delayed ?
+		"Subject: Delayed Mail (still being retried)\n" :
+		"Subject: Undelivered Mail Returned to Sender\n") < 0 ||
 	    put_clean_line(out, "To: ", r->sender) < 0 ||
 	    strbuf_printf(out, "Date: %s\n", date) < 0 ||
 	    strbuf_append_str(out, "Auto-Submitted: auto-replied\n") < 0 ||
@@ -133,7 +135,27 @@ put_notification(const struct dsn_report *r, const char *boundary,
 		r->reporting_mta) < 0)
 		return -1;
 	strbuf_truncate(out, out->len - 1);
-	if (strbuf_append_str(out, ".\n\n"
+	/* Postfix's wording of a delay notice. */
+	if (r->delayed) {
+		char until[64];
+		int64_t age = r->now - r->arrival;
+
+		dsn_format_date(r->retry_until, until, sizeof(until));
+		if (strbuf_append_str(out, ".\n\n"
+		    "####################################################################\n"
+		    "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
+		    "####################################################################\n\n") < 0 ||
+		    strbuf_printf(out, "Your message could not be delivered for "
+			"more than %lld %s.\nIt will be retried until %s.\n\n",
+			(long long)(age >= 3600 ? age / 3600 : age >= 60 ? age / 60 :
+			age), age >= 3600 ? "hour(s)" : age >= 60 ? "minute(s)" :
+			"second(s)", until) < 0 ||
+		    strbuf_append_str(out,
+		    "For further assistance, please send mail to postmaster.\n\n"
+		    "                   The mail system\n") < 0)
+			return -1;
+	}
+	if (!r->delayed && strbuf_append_str(out, ".\n\n"
 	    "I'm sorry to have to inform you that your message could not\n"
 	    "be delivered to one or more recipients. It's attached below.\n\n"
 	    "For further assistance, please send mail to postmaster.\n\n"
@@ -191,6 +213,13 @@ put_status(const struct dsn_report *r, const char *boundary, struct strbuf *out)
 		    put_clean_line(out, "Action: ", rc->action ? rc->action : "failed") < 0 ||
 		    strbuf_printf(out, "Status: %s\n", status) < 0)
 			return -1;
+		if (r->delayed && r->retry_until > 0) {
+			char until[64];
+
+			dsn_format_date(r->retry_until, until, sizeof(until));
+			if (strbuf_printf(out, "Will-Retry-Until: %s\n", until) < 0)
+				return -1;
+		}
 		if (rc->diag && *rc->diag) {
 			if (dsn_append_clean(out, "Diagnostic-Code: ", 32) < 0 ||
 			    dsn_append_clean(out, rc->diag_type ? rc->diag_type :

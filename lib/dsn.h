@@ -39,6 +39,10 @@ struct dsn_report {
 	size_t	nrcpt;
 	const char *headers;		/* the original header block (may be NULL) */
 	size_t	headers_len;
+	int	delayed;		/* a "delayed mail" notice (Action: delayed,
+					 * RFC 3464 s2.3.3), not a bounce; set
+					 * Will-Retry-Until with retry_until */
+	int64_t	retry_until;		/* delayed: when the message expires */
 };
 
 /*

@@ -44,6 +44,9 @@
 #define QFILE_REC_MAX	(1024 * 1024)	/* longest record data a reader accepts */
 #define QFILE_CHUNK	(64 * 1024)	/* content chunk size the writer makes */
 
+/* Flags qmgr sets in the F record in place (above the CLEANUP_F_* bits). */
+#define QFILE_F_DELAY_WARNED	0x10000	/* the "delayed mail" notice was sent */
+
 /* Queue subdirectories under queue_directory. */
 #define QDIR_MAILDROP	"maildrop"
 #define QDIR_INCOMING	"incoming"
@@ -78,7 +81,8 @@ struct qfile_attr {
 struct qfile_env {
 	char	id[QFILE_ID_LEN + 1];	/* from the file name, set by caller or reader */
 	int64_t	arrival;		/* seconds since the epoch */
-	int	flags;			/* CLEANUP_F_* that made it */
+	int	flags;			/* CLEANUP_F_* that made it, QFILE_F_* */
+	off_t	flags_off;		/* file offset of the F record's data; 0 = none */
 	char   *sender;			/* "" = null sender */
 	struct qfile_rcpt *rcpts;
 	size_t	nrcpt;
@@ -129,6 +133,12 @@ int	qfile_read_content(int fd, off_t *off, struct strbuf *chunk,
 /* Update a recipient's status byte in place (pwrite; no fsync: delivery is
  * at-least-once, a lost mark means a repeated delivery, never a lost one). */
 int	qfile_mark_rcpt(int fd, const struct qfile_rcpt *r, int status);
+
+/* Set flag in the F record in place (pwrite of its 4 bytes, no fsync:
+ * a lost flag means a repeated notice, never a lost message).  Only when
+ * the record holds what env says it holds.  0, -1 with errno (EINVAL: the
+ * file has no F record or it changed). */
+int	qfile_set_flag(int fd, struct qfile_env *env, int flag);
 
 /* ---- names and moves ---- */
 int	qfile_id_valid(const char *id);

@@ -127,6 +127,7 @@ parse_env_rec(struct env_state *s, const struct rec *rec,
 		if (s->seen_flags++ || d->len != 4)
 			return bad(why, rec, "bad or repeated flags record");
 		s->env->flags = (int)(rec_be32_get((const unsigned char *)d->data) & 0x7fffffff);
+		s->env->flags_off = rec->data_off;
 		return 0;
 	case QREC_SENDER:
 		if (s->seen_sender++)
@@ -352,5 +353,40 @@ qfile_mark_rcpt(int fd, const struct qfile_rcpt *r, int status)
 			errno = EIO;
 		return -1;
 	}
+	return 0;
+}
+
+int
+qfile_set_flag(int fd, struct qfile_env *env, int flag)
+{
+	unsigned char old[4], new[4];
+	ssize_t	n;
+
+	if (env->flags_off <= 0 || flag <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* As for a status byte: the bytes there must be this file's flags
+	 * record as we read it, or nothing is written. */
+	do
+		n = pread(fd, old, sizeof(old), env->flags_off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if (n != (ssize_t)sizeof(old) ||
+	    (int)(rec_be32_get(old) & 0x7fffffff) != env->flags) {
+		errno = EINVAL;
+		return -1;
+	}
+	rec_be32_put(new, (uint32_t)(env->flags | flag));
+	do
+		n = pwrite(fd, new, sizeof(new), env->flags_off);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(new)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	env->flags |= flag;
 	return 0;
 }

@@ -35,6 +35,11 @@ extern long var_local_rcpt_limit;	/* local_destination_recipient_limit */
 extern long var_local_dest_conc_limit;	/* local_destination_concurrency_limit */
 extern long var_default_rcpt_limit;	/* default_destination_recipient_limit */
 extern long var_default_dest_conc_limit; /* default_destination_concurrency_limit */
+extern long var_init_dest_conc;		/* initial_destination_concurrency */
+extern long var_default_cohort_limit;	/* default_destination_concurrency_failed_cohort_limit */
+extern char *var_default_pos_feedback;	/* default_destination_concurrency_positive_feedback */
+extern char *var_default_neg_feedback;	/* default_destination_concurrency_negative_feedback */
+extern long var_delay_warning_time;	/* delay_warning_time (0 = off) */
 extern char *var_relayhost;		/* relayhost = "" */
 extern char *var_transport_maps;	/* transport_maps = "" */
 extern char *var_default_transport;	/* default_transport = smtp */
@@ -43,6 +48,22 @@ extern char *var_relay_transport;	/* relay_transport = relay */
 extern char *var_relay_domains;		/* relay_domains = "" */
 extern char *var_parent_domain_matches;	/* parent_domain_matches_subdomains */
 extern const struct conf_param qmgr_params[];
+
+/* Postfix's per-transport overrides: "<transport>_" + one of these
+ * suffixes (smtp_destination_concurrency_limit, ...). */
+extern const char *const qmgr_transport_param_suffixes[];
+/* Is name a per-transport override for one of the services (a
+ * NULL-terminated list of master.cf service names)?  1 yes, 0 no; a value
+ * set in main.cf that does not convert is -1 with the reason in err. */
+int	qmgr_params_transport_known(const char *name,
+	    const char *const *services, struct strbuf *err);
+/* The value of "<transport>_<suffix>" when main.cf sets it, else def.
+ * 0, or -1 with err (file, line, what was expected). */
+int	qmgr_params_transport_int(const char *transport, const char *suffix,
+	    long def, long min, long max, long *out, struct strbuf *err);
+/* The same for the string-valued feedback parameters (borrowed). */
+const char *qmgr_params_transport_str(const char *transport,
+	    const char *suffix, const char *def);
 
 /* ---- messages (qmgr_active.c) ---- */
 enum qmgr_rstate {
@@ -107,12 +128,30 @@ TAILQ_HEAD(qmgr_dest_list, qmgr_dest);
 
 #define QMGR_DEST_BUCKETS	4096
 
+/* A destination's concurrency window and its feedback state
+ * (qmgr_schedule.c; Postfix's qmgr_queue.c). */
+struct qmgr_conc_params {
+	long	init;			/* initial_destination_concurrency */
+	long	limit;			/* <tp>_destination_concurrency_limit; 0 = none */
+	long	cohort_limit;		/* <tp>_destination_concurrency_failed_cohort_limit */
+	double	pos, neg;		/* feedback amounts */
+	int	pos_per_conc, neg_per_conc;	/* "N/concurrency" forms */
+};
+struct qmgr_conc {
+	int	window;			/* requests allowed in flight */
+	double	success, failure;	/* feedback not yet turned into a step */
+	double	fail_cohorts;		/* failed pseudo-cohorts since a success */
+};
+
 struct qmgr_transport {
 	const char *name;		/* "local", "virtual", "smtp" */
 	const char *unavailable;	/* defer text when there is no agent yet */
 	const char *agent_mode;		/* `transport` attribute of requests, or NULL */
+	const char *param_name;		/* prefix of its per-transport parameters */
 	long   *rcpt_limit;		/* recipients per request */
 	long   *dest_limit;		/* requests in flight per destination */
+	struct qmgr_conc_params conc;	/* slow start and feedback */
+	long	rcpt_lim, dest_lim;	/* what rcpt_limit / dest_limit point to */
 	char	service[64];		/* private/SERVICE socket */
 	int	busy;			/* requests in flight */
 	int	paused;			/* the agent's socket is full: wait */
@@ -126,6 +165,14 @@ struct qmgr_dest {
 	char   *key;
 	int	inflight;
 	int	on_ready;
+	struct qmgr_conc conc;		/* the concurrency window */
+	time_t	dead_until;		/* dead (suspended) until then; 0 = alive */
+	int	probing;		/* dead time over: one request decides */
+	char   *dead_reason;		/* the agent's reason when it died */
+	char	dead_dsn[16];
+	int	on_dead;		/* on the dead list */
+	struct qmgr_transport *tp;
+	TAILQ_ENTRY(qmgr_dest) dead_link;
 	struct qmgr_job_list queue;	/* waiting requests */
 	struct qmgr_dest *hnext;	/* hash chain */
 	TAILQ_ENTRY(qmgr_dest) link;	/* on the transport's ready list */
@@ -193,6 +240,11 @@ void	qmgr_dispatch_add(struct qmgr_message *m, struct qmgr_transport *tp,
 void	qmgr_dispatch_flush(struct qmgr_message *m);
 /* Start as many waiting requests as the limits allow. */
 void	qmgr_dispatch_run(void);
+/* Forget every dead destination (a flush: "the site is back"). */
+void	qmgr_dispatch_revive(void);
+/* How many requests d may have in flight now. */
+int	qmgr_dispatch_dest_limit(const struct qmgr_transport *tp,
+	    const struct qmgr_dest *d);
 
 /* One recipient's result as read from an agent's reply. */
 struct qmgr_result {
@@ -204,6 +256,8 @@ struct qmgr_result {
  * or malformed becomes a deferral.  Pure; results' texts are malloc'd. */
 void	qmgr_reply_parse(const struct ipc_msg *reply, size_t n,
 	    const char *relay, struct qmgr_result *out);
+/* Does a reply carry IPC_ATTR_SITE_FAIL (a destination failure)? */
+int	qmgr_reply_site_fail(const struct ipc_msg *reply);
 /* Build the request frame of a job (exposed for the tests). */
 void	qmgr_request_build(const struct qmgr_job *job, struct ipc_msg *m);
 
@@ -215,18 +269,34 @@ long	qmgr_backoff(int64_t now, int64_t arrival, long min_backoff,
 /* Has a message passed its queue lifetime (null sender: bounce_queue_lifetime)? */
 int	qmgr_expired(int64_t now, int64_t arrival, int null_sender,
 	    long max_lifetime, long bounce_lifetime);
+/* "1/concurrency" or "N/concurrency" or "N" (0 < N <= 1) -> value and
+ * form.  0 / -1. */
+int	qmgr_feedback_parse(const char *s, double *value, int *per_conc);
+/* The largest window p allows (INT_MAX when the limit is 0). */
+int	qmgr_conc_limit(const struct qmgr_conc_params *p);
+/* A new destination: the initial window. */
+void	qmgr_conc_init(struct qmgr_conc *c, const struct qmgr_conc_params *p);
+/* A delivery that reached a server: positive feedback. */
+void	qmgr_conc_success(struct qmgr_conc *c, const struct qmgr_conc_params *p);
+/* A site failure: negative feedback.  1 when the destination is now
+ * dead (its failed cohorts reached the limit), else 0. */
+int	qmgr_conc_failure(struct qmgr_conc *c, const struct qmgr_conc_params *p);
+/* Is a "delayed mail" notice due for a message of this age? */
+int	qmgr_delay_warning_due(int64_t now, int64_t arrival,
+	    long delay_warning_time);
 /* A delay for the log: "0", "0.12", "1.2", "12". */
 void	qmgr_format_delay(double seconds, char *buf, size_t size);
 double	qmgr_tv_diff(const struct timeval *later, const struct timeval *earlier);
 
 /* ---- bounces (qmgr_bounce.c) ---- */
-/* Queue a non-delivery notification for recipients idx[0..n-1] of m to its
- * sender. 0 with the new queue id, -1 with the reason in err. */
+/* Queue a non-delivery notification (delayed: a "delayed mail" notice)
+ * for recipients idx[0..n-1] of m to its sender. 0 with the new queue id,
+ * -1 with the reason in err. */
 int	qmgr_bounce_send(struct qmgr_message *m, const size_t *idx, size_t n,
-	    char newid[QFILE_ID_LEN + 1], struct strbuf *err);
-/* Compose the bounce text (no I/O but reading m's headers from its fd). */
+	    int delayed, char newid[QFILE_ID_LEN + 1], struct strbuf *err);
+/* Compose the notice text (no I/O but reading m's headers from its fd). */
 int	qmgr_bounce_compose(struct qmgr_message *m, const size_t *idx, size_t n,
-	    int64_t now, struct strbuf *out, struct strbuf *err);
+	    int delayed, int64_t now, struct strbuf *out, struct strbuf *err);
 
 /* ---- defer log (qmgr_deferlog.c) ---- */
 /* Append "rcpt was deferred because reason" to QUEUE_DIR/defer/ID. 0 / -1. */

@@ -9,8 +9,10 @@
  * the mark comes only after the agent said so); when the last request of a
  * message is finished the attempt ends: bounces are queued first, then the
  * file is removed when nothing is left, or moved to deferred/ with its
- * mtime set to the next retry time.  Queue-file trouble is a warning for
- * that message; the daemon carries on.
+ * mtime set to the next retry time (after a "delayed mail" notice once the
+ * message is older than delay_warning_time).  A file that vanished from
+ * active/ meanwhile (tegami queue delete/hold) is only logged.  Queue-file
+ * trouble is a warning for that message; the daemon carries on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,7 +180,7 @@ send_bounces(struct qmgr_message *m)
 		return;
 	}
 	strbuf_init(&err, 1024);
-	if (qmgr_bounce_send(m, idx, n, newid, &err) == 0) {
+	if (qmgr_bounce_send(m, idx, n, 0, newid, &err) == 0) {
 		log_info("%s: sender non-delivery notification: %s", m->id, newid);
 	} else {
 		log_warn("%s: cannot queue the non-delivery notification: %s",
@@ -190,6 +192,56 @@ send_bounces(struct qmgr_message *m)
 				log_warn_errno("%s: cannot append to the defer log",
 				    m->id);
 		}
+	}
+	strbuf_release(&err);
+	free(idx);
+}
+
+/* RFC 3461: NOTIFY absent means Postfix's default (delay notices on when
+ * delay_warning_time is set); NOTIFY=NEVER or a list without DELAY: none. */
+static int
+wants_delay_notice(const struct qfile_rcpt *r)
+{
+	return r->notify == 0 || (r->notify & DSN_NOTIFY_DELAY) != 0;
+}
+
+/* Once the message is older than delay_warning_time, its sender gets one
+ * "delayed mail" notice for the recipients still deferred.  "Once" is the
+ * QFILE_F_DELAY_WARNED flag in the queue file, set after cleanup queued the
+ * notice (a crash between the two repeats the notice, never loses it). */
+static void
+send_delay_notice(struct qmgr_message *m, int64_t now)
+{
+	size_t i, n = 0, *idx;
+	char newid[QFILE_ID_LEN + 1];
+	struct strbuf err;
+
+	if (!qmgr_delay_warning_due(now, m->env->arrival, var_delay_warning_time) ||
+	    (m->env->flags & QFILE_F_DELAY_WARNED) != 0 ||
+	    m->env->sender[0] == '\0')
+		return;
+	if (m->env->flags_off == 0) {
+		/* Nowhere to record it: no notice rather than one per retry. */
+		log_warn("%s: no flags record, no delay notice", m->id);
+		return;
+	}
+	idx = xcalloc(m->env->nrcpt, sizeof(*idx));
+	for (i = 0; i < m->env->nrcpt; i++)
+		if (m->rs[i].state == QR_DEFER && wants_delay_notice(&m->env->rcpts[i]))
+			idx[n++] = i;
+	strbuf_init(&err, 1024);
+	if (n == 0) {
+		/* Nobody asked: remember that the time has come anyway. */
+		if (qfile_set_flag(m->fd, m->env, QFILE_F_DELAY_WARNED) < 0)
+			log_warn_errno("%s: cannot record the delay notice", m->id);
+	} else if (qmgr_bounce_send(m, idx, n, 1, newid, &err) == 0) {
+		log_info("%s: sender delay notification: %s", m->id, newid);
+		if (qfile_set_flag(m->fd, m->env, QFILE_F_DELAY_WARNED) < 0)
+			log_warn_errno("%s: cannot record the delay notice (it "
+			    "may be sent again)", m->id);
+	} else {
+		log_warn("%s: cannot queue the delay notification: %s", m->id,
+		    err.data);
 	}
 	strbuf_release(&err);
 	free(idx);
@@ -209,7 +261,12 @@ defer_message(struct qmgr_message *m, int64_t now)
 	ts[1].tv_nsec = 0;
 	if (futimens(m->fd, ts) < 0)
 		log_warn_errno("%s: cannot set the retry time", m->id);
-	if (qfile_move(var_queue_dir, QDIR_ACTIVE, QDIR_DEFERRED, m->id) < 0)
+	if (qfile_move(var_queue_dir, QDIR_ACTIVE, QDIR_DEFERRED, m->id) == 0)
+		return;
+	if (errno == ENOENT)
+		/* tegami queue delete or hold took it while it was active. */
+		log_info("%s: removed from %s/ during delivery", m->id, QDIR_ACTIVE);
+	else
 		log_warn_errno("%s: cannot move to %s/ (it stays in %s/ until "
 		    "qmgr restarts)", m->id, QDIR_DEFERRED, QDIR_ACTIVE);
 }
@@ -256,10 +313,12 @@ message_finish(struct qmgr_message *m)
 		if (m->rs[i].state == QR_DEFER)
 			deferred++;
 	}
-	if (deferred == 0)
+	if (deferred == 0) {
 		remove_message(m);
-	else
+	} else {
+		send_delay_notice(m, now);
 		defer_message(m, now);
+	}
 	message_free(m);
 	qmgr_scan_kick();
 }

@@ -1,5 +1,5 @@
 /*
- * qmgr/qmgr_bounce.c — non-delivery notifications.
+ * qmgr/qmgr_bounce.c — non-delivery and delay notifications.
  *
  * When a delivery attempt ends with bounced recipients, qmgr_active.c
  * calls qmgr_bounce_send(): the original headers are read from the queue
@@ -8,6 +8,8 @@
  * sender to the original sender.  Only when cleanup answers with a queue
  * id does the caller mark those recipients done; any failure is returned
  * with a reason, and the caller keeps the recipients deferred.
+ * A delay notice (delay_warning_time) is the same report with Action:
+ * delayed and Postfix's "Delayed Mail (still being retried)" text.
  * XXX the cleanup client is blocking (bounded by ipc_timeout): qmgr's event
  * loop waits while a bounce is queued, as it is rare and quick.
  */
@@ -62,7 +64,7 @@ read_headers(struct qmgr_message *m, struct strbuf *hdrs, struct strbuf *err)
 
 int
 qmgr_bounce_compose(struct qmgr_message *m, const size_t *idx, size_t n,
-    int64_t now, struct strbuf *out, struct strbuf *err)
+    int delayed, int64_t now, struct strbuf *out, struct strbuf *err)
 {
 	struct dsn_rcpt *rc = xcalloc(n ? n : 1, sizeof(*rc));
 	struct dsn_report r;
@@ -79,7 +81,7 @@ qmgr_bounce_compose(struct qmgr_message *m, const size_t *idx, size_t n,
 		rc[i].addr = qr->addr;
 		rc[i].orcpt = qr->orcpt;
 		rc[i].status = m->rs[idx[i]].dsn;
-		rc[i].action = "failed";
+		rc[i].action = delayed ? "delayed" : "failed";
 		rc[i].diag = m->rs[idx[i]].text;
 	}
 	memset(&r, 0, sizeof(r));
@@ -93,6 +95,10 @@ qmgr_bounce_compose(struct qmgr_message *m, const size_t *idx, size_t n,
 	r.nrcpt = n;
 	r.headers = hdrs.data;
 	r.headers_len = hdrs.len;
+	r.delayed = delayed;
+	if (delayed)
+		r.retry_until = m->env->arrival + (m->env->sender[0] == '\0' ?
+		    var_bounce_queue_lifetime : var_max_queue_lifetime);
 	if (dsn_compose(&r, out) < 0)
 		strbuf_set_str(err, "bounce message too large");
 	else
@@ -105,14 +111,15 @@ out:
 
 int
 qmgr_bounce_send(struct qmgr_message *m, const size_t *idx, size_t n,
-    char newid[QFILE_ID_LEN + 1], struct strbuf *err)
+    int delayed, char newid[QFILE_ID_LEN + 1], struct strbuf *err)
 {
 	struct cleanup_client *c;
 	struct strbuf text;
 	int rc;
 
 	strbuf_init(&text, STRBUF_NOLIMIT);
-	if (qmgr_bounce_compose(m, idx, n, (int64_t)time(NULL), &text, err) < 0) {
+	if (qmgr_bounce_compose(m, idx, n, delayed, (int64_t)time(NULL), &text,
+	    err) < 0) {
 		strbuf_release(&text);
 		return -1;
 	}
@@ -135,7 +142,8 @@ qmgr_bounce_send(struct qmgr_message *m, const size_t *idx, size_t n,
 		struct strbuf why;
 
 		strbuf_init(&why, 2048);
-		strbuf_printf(&why, "cleanup refused the bounce: %d %s", rc, err->data);
+		strbuf_printf(&why, "cleanup refused the %s: %d %s", delayed ?
+		    "delay notice" : "bounce", rc, err->data);
 		strbuf_set_str(err, why.data);
 		strbuf_release(&why);
 		return -1;

@@ -5,7 +5,17 @@
  * at most the transport's recipient limit, queued per destination, and
  * started round-robin over the destinations while the transport has fewer
  * than default_process_limit requests in flight and the destination fewer
- * than its concurrency limit.  A request is one non-blocking connection to
+ * than its window.  The window is Postfix's: it starts at
+ * initial_destination_concurrency, grows with deliveries that reached a
+ * server, shrinks when the agent reports a site failure (IPC_ATTR_SITE_FAIL:
+ * no server of the destination could be talked to), never past
+ * <transport>_destination_concurrency_limit (qmgr_schedule.c does the
+ * arithmetic).  A destination whose failed cohorts reach the limit is dead
+ * for minimal_backoff_time: its waiting and new recipients are deferred at
+ * once with "delivery temporarily suspended: " and the agent's reason, then
+ * one probe request decides; a flush ('F') revives every dead destination.
+ * A per-recipient 4xx/5xx is not a destination failure.  A request is one
+ * non-blocking connection to
  * QUEUE_DIR/private/SERVICE driven by libevent: write the request frame,
  * read one reply frame (lib/ipc.h, limit ipc_frame_limit, timeout
  * ipc_timeout).  The agent is untrusted: a refused connection, a lost or
@@ -21,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <bsd/string.h>
 #include <event2/event.h>
@@ -39,6 +50,8 @@
 static struct qmgr_job_list open_jobs = TAILQ_HEAD_INITIALIZER(open_jobs);
 static struct event *pause_ev;
 static int running, run_again;
+/* Dead destinations, kept after their queue is empty (the cache). */
+static TAILQ_HEAD(, qmgr_dest) dead_list = TAILQ_HEAD_INITIALIZER(dead_list);
 
 static void job_start(struct qmgr_job *job);
 static void job_io(evutil_socket_t fd, short what, void *arg);
@@ -66,19 +79,36 @@ dest_get(struct qmgr_transport *tp, const char *key)
 			return d;
 	d = xcalloc(1, sizeof(*d));
 	d->key = xstrdup(key);
+	d->tp = tp;
+	qmgr_conc_init(&d->conc, &tp->conc);
 	TAILQ_INIT(&d->queue);
 	d->hnext = tp->buckets[h];
 	tp->buckets[h] = d;
 	return d;
 }
 
+int
+qmgr_dispatch_dest_limit(const struct qmgr_transport *tp,
+    const struct qmgr_dest *d)
+{
+	int limit = d->conc.window;
+
+	/* A destination that was dead gets one request until it answers. */
+	if (d->probing)
+		return 1;
+	if (*tp->dest_limit > 0 && limit > *tp->dest_limit)
+		limit = (int)*tp->dest_limit;
+	return limit < 1 ? 1 : limit;
+}
+
 /* Put d on (or take it off) the ready list as its state says; free it when
- * it has nothing left. */
+ * it has nothing left and is not remembered as dead. */
 static void
 dest_update(struct qmgr_transport *tp, struct qmgr_dest *d)
 {
 	struct qmgr_dest **pp;
-	int ready = !TAILQ_EMPTY(&d->queue) && d->inflight < *tp->dest_limit;
+	int ready = !TAILQ_EMPTY(&d->queue) && d->dead_until == 0 &&
+	    d->inflight < qmgr_dispatch_dest_limit(tp, d);
 
 	if (ready && !d->on_ready) {
 		TAILQ_INSERT_TAIL(&tp->ready, d, link);
@@ -87,7 +117,8 @@ dest_update(struct qmgr_transport *tp, struct qmgr_dest *d)
 		TAILQ_REMOVE(&tp->ready, d, link);
 		d->on_ready = 0;
 	}
-	if (d->inflight > 0 || !TAILQ_EMPTY(&d->queue))
+	if (d->inflight > 0 || !TAILQ_EMPTY(&d->queue) || d->on_dead ||
+	    d->probing)
 		return;
 	for (pp = &tp->buckets[dest_hash(d->key)]; *pp != NULL; pp = &(*pp)->hnext) {
 		if (*pp == d) {
@@ -99,6 +130,118 @@ dest_update(struct qmgr_transport *tp, struct qmgr_dest *d)
 	free(d);
 }
 
+/* ---- dead destinations ---- */
+
+/* Defer every recipient of a job that never started (its destination is
+ * dead) and drop it. */
+static void
+job_defer_now(struct qmgr_job *job, const char *dsn, const char *text)
+{
+	struct qmgr_message *m = job->msg;
+	size_t i;
+
+	for (i = 0; i < job->n; i++)
+		qmgr_active_result(m, job->idx[i], DELIVER_DEFER, dsn, text,
+		    job->tp->name, NULL);
+	strbuf_release(&job->io);
+	free(job->idx);
+	free(job->nexthop);
+	free(job);
+	qmgr_active_job_done(m);
+}
+
+static void
+dest_forget_dead(struct qmgr_dest *d)
+{
+	if (d->on_dead) {
+		TAILQ_REMOVE(&dead_list, d, dead_link);
+		d->on_dead = 0;
+	}
+	d->dead_until = 0;
+	free(d->dead_reason);
+	d->dead_reason = NULL;
+}
+
+/* Free dead destinations that nobody asked for long after their dead time
+ * (a message for them would have been retried by then). */
+static void
+dead_sweep(time_t now)
+{
+	struct qmgr_dest *d, *next;
+
+	for (d = TAILQ_FIRST(&dead_list); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, dead_link);
+		if (d->dead_until + var_max_backoff_time < now) {
+			dest_forget_dead(d);
+			d->probing = 0;
+			dest_update(d->tp, d);
+		}
+	}
+}
+
+/* The destination failed its last cohort: suspend it, defer what waits. */
+static void
+dest_kill(struct qmgr_dest *d, const char *dsn, const char *why)
+{
+	struct qmgr_job *job;
+	struct strbuf text;
+
+	strbuf_init(&text, 2048);
+	strbuf_printf(&text, "delivery temporarily suspended: %s",
+	    why && *why ? why : "destination not reachable");
+	if (!d->on_dead) {
+		TAILQ_INSERT_TAIL(&dead_list, d, dead_link);
+		d->on_dead = 1;
+	}
+	free(d->dead_reason);
+	d->dead_reason = strbuf_detach(&text);
+	strlcpy(d->dead_dsn, dsn_status_valid(dsn) && dsn[0] == '4' ? dsn :
+	    "4.4.1", sizeof(d->dead_dsn));
+	d->dead_until = time(NULL) + var_min_backoff_time;
+	d->probing = 0;
+	log_info("%s: destination %s is dead for %lds: %s", d->tp->name,
+	    d->key, var_min_backoff_time, why && *why ? why : "");
+	while ((job = TAILQ_FIRST(&d->queue)) != NULL) {
+		TAILQ_REMOVE(&d->queue, job, link);
+		job_defer_now(job, d->dead_dsn, d->dead_reason);
+	}
+	dest_update(d->tp, d);
+}
+
+/* The agent's verdict on the destination (not on each recipient). */
+static void
+dest_feedback(struct qmgr_dest *d, int site_fail, const char *dsn,
+    const char *why)
+{
+	if (!site_fail) {
+		if (d->probing) {
+			d->probing = 0;
+			qmgr_conc_init(&d->conc, &d->tp->conc);
+		}
+		qmgr_conc_success(&d->conc, &d->tp->conc);
+		return;
+	}
+	if (d->dead_until != 0)
+		return;		/* already dead: a late reply changes nothing */
+	if (d->probing || qmgr_conc_failure(&d->conc, &d->tp->conc))
+		dest_kill(d, dsn, why);
+}
+
+void
+qmgr_dispatch_revive(void)
+{
+	struct qmgr_dest *d;
+
+	while ((d = TAILQ_FIRST(&dead_list)) != NULL) {
+		log_info("%s: destination %s: dead state reset by a flush",
+		    d->tp->name, d->key);
+		dest_forget_dead(d);
+		d->probing = 0;
+		qmgr_conc_init(&d->conc, &d->tp->conc);
+		dest_update(d->tp, d);
+	}
+}
+
 /* ---- queueing ---- */
 
 static void
@@ -106,10 +249,23 @@ job_enqueue(struct qmgr_job *job)
 {
 	const char *key = *job->tp->rcpt_limit == 1 ?
 	    job->msg->env->rcpts[job->idx[0]].addr : job->nexthop;
+	time_t now = time(NULL);
+	struct qmgr_dest *d;
 
-	job->dest = dest_get(job->tp, key);
-	TAILQ_INSERT_TAIL(&job->dest->queue, job, link);
-	dest_update(job->tp, job->dest);
+	dead_sweep(now);
+	d = job->dest = dest_get(job->tp, key);
+	if (d->dead_until != 0) {
+		if (now < d->dead_until) {
+			/* Postfix: not contacted again until its time is up. */
+			job_defer_now(job, d->dead_dsn, d->dead_reason);
+			return;
+		}
+		/* The dead time is over: one probe request goes out. */
+		dest_forget_dead(d);
+		d->probing = 1;
+	}
+	TAILQ_INSERT_TAIL(&d->queue, job, link);
+	dest_update(job->tp, d);
 }
 
 void
@@ -348,6 +504,12 @@ job_fail(struct qmgr_job *job, const char *fmt, ...)
 		qmgr_active_result(job->msg, job->idx[i], DELIVER_DEFER, "4.3.0",
 		    text.data, job->tp->service, &job->times);
 	strbuf_release(&text);
+	/* The agent failed, not the destination: a probe that said nothing
+	 * leaves the destination alive, with its initial window. */
+	if (job->dest->probing) {
+		job->dest->probing = 0;
+		qmgr_conc_init(&job->dest->conc, &job->tp->conc);
+	}
 	job_finish(job);
 }
 
@@ -364,14 +526,27 @@ relay_ok(const char *s)
 	return i > 0;
 }
 
+/* Did the agent say it could not talk to any server of the destination? */
+int
+qmgr_reply_site_fail(const struct ipc_msg *reply)
+{
+	int64_t v;
+
+	return ipc_get_int(reply, IPC_ATTR_SITE_FAIL, &v) == 0 && v != 0;
+}
+
 static void
 job_reply(struct qmgr_job *job, struct ipc_msg *reply)
 {
 	struct qmgr_result *res = xcalloc(job->n, sizeof(*res));
+	int site_fail = qmgr_reply_site_fail(reply);
 	size_t i;
 
 	gettimeofday(&job->times.done, NULL);
 	qmgr_reply_parse(reply, job->n, job->tp->service, res);
+	/* Feedback before the results: a dead destination's waiting requests
+	 * are deferred with the reason of this one. */
+	dest_feedback(job->dest, site_fail, res[0].dsn, res[0].text);
 	for (i = 0; i < job->n; i++) {
 		/* An agent may name the server it used (smtp: host[addr]:port). */
 		const char *relay = ipc_get_str_n(reply, IPC_ATTR_RELAY, i);

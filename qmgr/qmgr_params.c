@@ -3,9 +3,15 @@
  * defaults are Postfix's where the meaning is the same).
  *
  * Only qmgr reads these; `tegami conf`/`check` link this table too.  Values
- * are checked by conf_bind() against the bounds given here.
+ * are checked by conf_bind() against the bounds given here.  Postfix's
+ * per-transport overrides ("<transport>_destination_concurrency_limit" for
+ * a transport named in master.cf) are not in the table: qmgr reads them by
+ * name (qmgr_params_transport_int), and `tegami check` asks
+ * qmgr_params_transport_known() before it calls such a name unknown.
  */
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "conf.h"
 #include "qmgr.h"
@@ -20,6 +26,11 @@ long	var_local_rcpt_limit;
 long	var_local_dest_conc_limit;
 long	var_default_rcpt_limit;
 long	var_default_dest_conc_limit;
+long	var_init_dest_conc;
+long	var_default_cohort_limit;
+char   *var_default_pos_feedback;
+char   *var_default_neg_feedback;
+long	var_delay_warning_time;
 char   *var_relayhost;
 char   *var_transport_maps;
 char   *var_default_transport;
@@ -59,6 +70,24 @@ const struct conf_param qmgr_params[] = {
 	/* Parallel deliveries to one smtp or relay next hop. */
 	{ "default_destination_concurrency_limit", CONF_INT, "20", NULL,
 	    &var_default_dest_conc_limit, 1, 100000, 0 },
+	/* Window a destination starts with (slow start), before feedback. */
+	{ "initial_destination_concurrency", CONF_INT, "5", NULL,
+	    &var_init_dest_conc, 1, 100000, 0 },
+	/* Failed pseudo-cohorts (a window's worth of site failures, no
+	 * success between) after which a destination is dead; 0 = never. */
+	{ "default_destination_concurrency_failed_cohort_limit", CONF_INT, "1",
+	    NULL, &var_default_cohort_limit, 0, 100000, 0 },
+	/* Window growth per delivery that reached a server: N or
+	 * N/concurrency (0 < N <= 1); 1 = one more per delivery. */
+	{ "default_destination_concurrency_positive_feedback", CONF_STR,
+	    "1", NULL, &var_default_pos_feedback, 0, 0, 0 },
+	/* Window shrink per site failure, same syntax. */
+	{ "default_destination_concurrency_negative_feedback", CONF_STR,
+	    "1", NULL, &var_default_neg_feedback, 0, 0, 0 },
+	/* Age of a still-deferred message when its sender gets one "delayed
+	 * mail" notice; 0 = never (Postfix's default). */
+	{ "delay_warning_time", CONF_TIME, "0h", NULL, &var_delay_warning_time,
+	    0, 1000L * 86400, 'h' },
 	/* Next hop of non-local mail ("[host]:port" = no MX lookup) when
 	 * the transport names none; "" = the recipient's domain. */
 	{ "relayhost", CONF_STR, "", NULL, &var_relayhost, 0, 0, 0 },
@@ -86,3 +115,144 @@ const struct conf_param qmgr_params[] = {
 	    &var_parent_domain_matches, 0, 0, 0 },
 	CONF_TABLE_END
 };
+
+const char *const qmgr_transport_param_suffixes[] = {
+	"destination_concurrency_limit",
+	"destination_recipient_limit",
+	"initial_destination_concurrency",
+	"destination_concurrency_failed_cohort_limit",
+	"destination_concurrency_positive_feedback",
+	"destination_concurrency_negative_feedback",
+	NULL,
+};
+
+/* Feedback syntax (the arithmetic is in qmgr_schedule.c). */
+int
+qmgr_feedback_parse(const char *s, double *value, int *per_conc)
+{
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	v = strtod(s, &end);
+	if (end == s || v <= 0 || v > 1)
+		return -1;
+	if (*end == '\0') {
+		*per_conc = 0;
+	} else if (strcmp(end, "/concurrency") == 0) {
+		*per_conc = 1;
+	} else {
+		return -1;
+	}
+	*value = v;
+	return 0;
+}
+
+/* name = transport + "_" + suffix?  The suffix, else NULL. */
+static const char *
+transport_suffix(const char *name, const char *transport)
+{
+	size_t n = strlen(transport);
+	size_t i;
+
+	if (strncmp(name, transport, n) != 0 || name[n] != '_')
+		return NULL;
+	for (i = 0; qmgr_transport_param_suffixes[i] != NULL; i++)
+		if (strcmp(name + n + 1, qmgr_transport_param_suffixes[i]) == 0)
+			return qmgr_transport_param_suffixes[i];
+	return NULL;
+}
+
+static void
+param_where(struct strbuf *err, const char *name)
+{
+	const char *file;
+	int line;
+
+	if (conf_origin(name, &file, &line) == 0 && line > 0)
+		strbuf_set_printf(err, "%s, line %d: parameter %s: ", file, line,
+		    name);
+	else
+		strbuf_set_printf(err, "parameter %s: ", name);
+}
+
+/* Check one value of a per-transport parameter. */
+static int
+check_value(const char *name, const char *suffix, struct strbuf *err)
+{
+	const char *v = conf_value(name);
+	double fb;
+	long n;
+	int pc;
+	char *end;
+
+	if (strstr(suffix, "feedback") != NULL) {
+		if (qmgr_feedback_parse(v, &fb, &pc) == 0)
+			return 0;
+		param_where(err, name);
+		strbuf_printf(err, "expected N or N/concurrency with 0 < N <= 1, "
+		    "got \"%.100s\"", v);
+		return -1;
+	}
+	n = strtol(v, &end, 10);
+	if (*v != '\0' && *end == '\0' && n >= 0 && n <= 100000 &&
+	    (n > 0 || strstr(suffix, "cohort") != NULL ||
+	    strcmp(suffix, "destination_concurrency_limit") == 0))
+		return 0;
+	param_where(err, name);
+	strbuf_printf(err, "expected an integer between %d and 100000, got "
+	    "\"%.100s\"", strstr(suffix, "cohort") != NULL ||
+	    strcmp(suffix, "destination_concurrency_limit") == 0 ? 0 : 1, v);
+	return -1;
+}
+
+int
+qmgr_params_transport_known(const char *name, const char *const *services,
+    struct strbuf *err)
+{
+	const char *suffix;
+
+	for (; *services != NULL; services++)
+		if ((suffix = transport_suffix(name, *services)) != NULL)
+			return check_value(name, suffix, err) < 0 ? -1 : 1;
+	return 0;
+}
+
+int
+qmgr_params_transport_int(const char *transport, const char *suffix,
+    long def, long min, long max, long *out, struct strbuf *err)
+{
+	char name[256];
+	const char *v;
+	char *end;
+	long n;
+
+	if (snprintf(name, sizeof(name), "%s_%s", transport, suffix) >=
+	    (int)sizeof(name) || conf_raw(name) == NULL) {
+		*out = def;
+		return 0;
+	}
+	v = conf_value(name);
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || n < min || n > max) {
+		param_where(err, name);
+		strbuf_printf(err, "expected an integer between %ld and %ld, got "
+		    "\"%.100s\"", min, max, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+const char *
+qmgr_params_transport_str(const char *transport, const char *suffix,
+    const char *def)
+{
+	char name[256];
+
+	if (snprintf(name, sizeof(name), "%s_%s", transport, suffix) <
+	    (int)sizeof(name) && conf_raw(name) != NULL)
+		return conf_value(name);
+	return def;
+}

@@ -161,8 +161,11 @@ void
 qmgr_scan_trigger(void)
 {
 	/* 'F' (sendmail -q, tegami queue flush): every deferred message is due. */
-	if (server_trigger_byte() == 'F')
+	if (server_trigger_byte() == 'F') {
 		flush_due = 1;
+		/* A flush says the sites are back: retry them now. */
+		qmgr_dispatch_revive();
+	}
 	scan_now();
 }
 

@@ -39,18 +39,10 @@
 enum { TP_LOCAL, TP_VIRTUAL, TP_SMTP, TP_RELAY, TP_COUNT };
 
 static struct qmgr_transport transports[TP_COUNT + 1] = {
-	[TP_LOCAL] = { .name = "local",
-	    .rcpt_limit = &var_local_rcpt_limit,
-	    .dest_limit = &var_local_dest_conc_limit },
-	[TP_VIRTUAL] = { .name = "virtual", .agent_mode = "virtual",
-	    .rcpt_limit = &var_local_rcpt_limit,
-	    .dest_limit = &var_local_dest_conc_limit },
-	[TP_SMTP] = { .name = "smtp",
-	    .rcpt_limit = &var_default_rcpt_limit,
-	    .dest_limit = &var_default_dest_conc_limit },
-	[TP_RELAY] = { .name = "relay",
-	    .rcpt_limit = &var_default_rcpt_limit,
-	    .dest_limit = &var_default_dest_conc_limit },
+	[TP_LOCAL] = { .name = "local" },
+	[TP_VIRTUAL] = { .name = "virtual", .agent_mode = "virtual" },
+	[TP_SMTP] = { .name = "smtp" },
+	[TP_RELAY] = { .name = "relay" },
 };
 
 static char *local_nexthop;
@@ -90,6 +82,50 @@ open_domains(const char *name, const char *value)
 	return l;
 }
 
+/* The per-transport parameters of tp (Postfix: <transport>_name when set,
+ * else the default_ one; local and virtual default to local_'s). */
+static void
+transport_limits(struct qmgr_transport *tp, int local)
+{
+	struct qmgr_conc_params *c = &tp->conc;
+	const char *name = tp->param_name;
+	const char *pos = var_default_pos_feedback ? var_default_pos_feedback :
+	    "1";
+	const char *neg = var_default_neg_feedback ? var_default_neg_feedback :
+	    "1";
+	struct strbuf err;
+
+	strbuf_init(&err, 1024);
+	if (qmgr_params_transport_int(name, "destination_recipient_limit",
+	    local ? var_local_rcpt_limit : var_default_rcpt_limit, 1, 100000,
+	    &tp->rcpt_lim, &err) < 0 ||
+	    qmgr_params_transport_int(name, "destination_concurrency_limit",
+	    local ? var_local_dest_conc_limit : var_default_dest_conc_limit, 0,
+	    100000, &tp->dest_lim, &err) < 0 ||
+	    qmgr_params_transport_int(name, "initial_destination_concurrency",
+	    var_init_dest_conc, 1, 100000, &c->init, &err) < 0 ||
+	    qmgr_params_transport_int(name,
+	    "destination_concurrency_failed_cohort_limit",
+	    var_default_cohort_limit, 0, 100000, &c->cohort_limit, &err) < 0)
+		log_fatal("%s", err.data);
+	strbuf_release(&err);
+	if (qmgr_feedback_parse(qmgr_params_transport_str(name,
+	    "destination_concurrency_positive_feedback", pos), &c->pos,
+	    &c->pos_per_conc) < 0)
+		log_fatal("%s_destination_concurrency_positive_feedback: expected "
+		    "N or N/concurrency with 0 < N <= 1", name);
+	if (qmgr_feedback_parse(qmgr_params_transport_str(name,
+	    "destination_concurrency_negative_feedback", neg), &c->neg,
+	    &c->neg_per_conc) < 0)
+		log_fatal("%s_destination_concurrency_negative_feedback: expected "
+		    "N or N/concurrency with 0 < N <= 1", name);
+	if (tp->rcpt_lim < 1)
+		tp->rcpt_lim = 1;
+	c->limit = tp->dest_lim;
+	tp->rcpt_limit = &tp->rcpt_lim;
+	tp->dest_limit = &tp->dest_lim;
+}
+
 void
 qmgr_transport_init(void)
 {
@@ -114,6 +150,10 @@ qmgr_transport_init(void)
 	for (i = 0; i < TP_COUNT; i++) {
 		if (transports[i].ready.tqh_last == NULL)
 			TAILQ_INIT(&transports[i].ready);
+		/* virtual is a mode of the local agent: local's limits. */
+		transports[i].param_name = i == TP_VIRTUAL ?
+		    transports[TP_LOCAL].service : transports[i].service;
+		transport_limits(&transports[i], i == TP_LOCAL || i == TP_VIRTUAL);
 	}
 	maplist_close(transport_maps);
 	strbuf_init(&err, 1024);

@@ -160,6 +160,60 @@ test_compose_structure(void **state)
 }
 
 static void
+test_compose_delayed(void **state)
+{
+	static const struct {
+		const char *label;
+		int64_t age;
+		const char *want;
+	} cases[] = {
+		{ "seconds", 45, "for more than 45 second(s).\n" },
+		{ "rounded down to minutes", 100, "for more than 1 minute(s).\n" },
+		{ "minutes", 600, "for more than 10 minute(s).\n" },
+		{ "hours", 4 * 3600 + 5, "for more than 4 hour(s).\n" },
+	};
+	struct dsn_rcpt rc[1] = {
+		{ .addr = "late@remote.example", .status = "4.4.1",
+		  .action = "delayed", .diag = "connection refused" },
+	};
+	struct dsn_report r;
+	struct strbuf out;
+	struct parsed p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_report(&r, rc, 1);
+		r.delayed = 1;
+		r.now = r.arrival + cases[i].age;
+		r.retry_until = r.arrival + 5 * 86400;
+		strbuf_init(&out, 1 << 20);
+		assert_int_equal(dsn_compose(&r, &out), 0);
+		parse_report(out.data, &p);
+		assert_non_null(strstr(p.headers,
+		    "Subject: Delayed Mail (still being retried)\n"));
+		assert_int_equal(p.nparts, 3);
+		assert_non_null(strstr(p.parts[0], "THIS IS A WARNING ONLY"));
+		if (strstr(p.parts[0], cases[i].want) == NULL)
+			fail_msg("%s: no \"%s\" in %s", cases[i].label,
+			    cases[i].want, p.parts[0]);
+		assert_null(strstr(p.parts[0], "I'm sorry"));
+		assert_non_null(strstr(p.parts[1],
+		    "Final-Recipient: rfc822; late@remote.example\n"
+		    "Action: delayed\nStatus: 4.4.1\nWill-Retry-Until: "));
+		parsed_free(&p);
+		strbuf_release(&out);
+	}
+	/* Not a delay notice: no Will-Retry-Until. */
+	make_report(&r, rc, 1);
+	strbuf_init(&out, 1 << 20);
+	assert_int_equal(dsn_compose(&r, &out), 0);
+	assert_null(strstr(out.data, "Will-Retry-Until"));
+	assert_non_null(strstr(out.data, "Undelivered Mail Returned to Sender"));
+	strbuf_release(&out);
+}
+
+static void
 test_compose_cleans_texts(void **state)
 {
 	struct dsn_rcpt rc[1] = {
@@ -247,6 +301,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compose_structure),
+		cmocka_unit_test(test_compose_delayed),
 		cmocka_unit_test(test_compose_cleans_texts),
 		cmocka_unit_test(test_boundary_not_in_headers),
 		cmocka_unit_test(test_compose_limit),

@@ -425,6 +425,66 @@ test_mark_rcpt(void **state)
 	strbuf_release(&why);
 }
 
+/* ---- flags in place (qmgr's QFILE_F_DELAY_WARNED) ---- */
+
+static void
+test_set_flag(void **state)
+{
+	char	id[QFILE_ID_LEN + 1], id2[QFILE_ID_LEN + 1];
+	struct qfile_env *env, *env2;
+	struct qfile_writer *w;
+	struct strbuf why;
+	int	fd, saved;
+
+	(void)state;
+	write_good(id);
+	strbuf_init(&why, 1000);
+	fd = open_q(QDIR_INCOMING, id, O_RDWR);
+	assert_int_equal(qfile_read_envelope(fd, &env, &why), 0);
+	assert_true(env->flags_off > 0);
+	assert_int_equal(env->flags, CLEANUP_F_LOCAL);
+	assert_int_equal(qfile_set_flag(fd, env, QFILE_F_DELAY_WARNED), 0);
+	assert_int_equal(env->flags, CLEANUP_F_LOCAL | QFILE_F_DELAY_WARNED);
+	/* Durable in the file, and nothing else changed. */
+	assert_int_equal(qfile_read_envelope(fd, &env2, &why), 0);
+	assert_int_equal(env2->flags, CLEANUP_F_LOCAL | QFILE_F_DELAY_WARNED);
+	assert_string_equal(env2->sender, "alice@example.org");
+	assert_int_equal(env2->nrcpt, 2);
+	qfile_env_free(env2);
+	/* Setting it again is harmless. */
+	assert_int_equal(qfile_set_flag(fd, env, QFILE_F_DELAY_WARNED), 0);
+	/* An envelope that does not match the bytes there: nothing written. */
+	saved = env->flags;
+	env->flags = CLEANUP_F_BOUNCE;
+	assert_int_equal(qfile_set_flag(fd, env, 0x20000), -1);
+	assert_int_equal(errno, EINVAL);
+	env->flags = saved;
+	env->flags_off = 0;
+	assert_int_equal(qfile_set_flag(fd, env, QFILE_F_DELAY_WARNED), -1);
+	assert_int_equal(qfile_read_envelope(fd, &env2, &why), 0);
+	assert_int_equal(env2->flags, CLEANUP_F_LOCAL | QFILE_F_DELAY_WARNED);
+	qfile_env_free(env2);
+	qfile_env_free(env);
+	close(fd);
+
+	/* A file without a flags record: refused, the file stays as it was. */
+	w = qfile_create(qdir, QDIR_INCOMING, &why);
+	assert_non_null(w);
+	assert_int_equal(qfile_put_arrival(w, 1700000000), 0);
+	assert_int_equal(qfile_put_sender(w, "alice@example.org"), 0);
+	assert_int_equal(qfile_put_rcpt(w, "bob@example.com", NULL, 0), 0);
+	assert_int_equal(qfile_put_content(w, "x\n", 2), 0);
+	assert_int_equal(qfile_commit(w, id2, &why), 0);
+	fd = open_q(QDIR_INCOMING, id2, O_RDWR);
+	assert_int_equal(qfile_read_envelope(fd, &env, &why), 0);
+	assert_int_equal(env->flags_off, 0);
+	assert_int_equal(qfile_set_flag(fd, env, QFILE_F_DELAY_WARNED), -1);
+	assert_int_equal(errno, EINVAL);
+	qfile_env_free(env);
+	close(fd);
+	strbuf_release(&why);
+}
+
 /* ---- ids ---- */
 
 static void
@@ -775,6 +835,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writer_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_rcpt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ids_sort_by_creation, setup, teardown),
 		cmocka_unit_test(test_id_valid),
 		cmocka_unit_test_setup_teardown(test_move_and_path, setup, teardown),

@@ -2,7 +2,9 @@
  * tests/unit/test_qmgr_reply.c — how qmgr reads a delivery agent's reply:
  * per-recipient results in order, dsn codes checked against the result
  * class, and anything missing or malformed turned into a deferral (the
- * agent is untrusted; a recipient is never marked done by accident).
+ * agent is untrusted; a recipient is never marked done by accident), and
+ * the site-failure signal (IPC_ATTR_SITE_FAIL) that alone counts against
+ * a destination.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +134,47 @@ test_refused_request(void **state)
 	ipc_msg_free(m);
 }
 
+static void
+test_site_fail(void **state)
+{
+	static const struct {
+		const char *label;
+		int put;		/* 0 none, 1 int, 2 string */
+		int64_t value;
+		int want;
+	} cases[] = {
+		{ "absent: per-recipient 4xx only", 0, 0, 0 },
+		{ "site_fail=1", 1, 1, 1 },
+		{ "site_fail=0", 1, 0, 0 },
+		{ "a string is not the int attribute", 2, 1, 0 },
+	};
+	struct qmgr_result r[1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ipc_msg *m = ipc_msg_new();
+
+		ipc_put_int(m, IPC_ATTR_STATUS, 0);
+		ipc_put_int(m, IPC_ATTR_RESULT, DELIVER_DEFER);
+		ipc_put_str(m, IPC_ATTR_DSN, "4.4.1");
+		ipc_put_str(m, IPC_ATTR_TEXT, "connect to x[192.0.2.1]:25: "
+		    "Connection refused");
+		if (cases[i].put == 1)
+			ipc_put_int(m, IPC_ATTR_SITE_FAIL, cases[i].value);
+		else if (cases[i].put == 2)
+			ipc_put_str(m, IPC_ATTR_SITE_FAIL, "1");
+		if (qmgr_reply_site_fail(m) != cases[i].want)
+			fail_msg("%s: want %d", cases[i].label, cases[i].want);
+		/* The per-recipient result is the same either way. */
+		qmgr_reply_parse(m, 1, "smtp", r);
+		assert_int_equal(r[0].result, DELIVER_DEFER);
+		assert_string_equal(r[0].dsn, "4.4.1");
+		free_results(r, 1);
+		ipc_msg_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -139,6 +182,7 @@ main(void)
 		cmocka_unit_test(test_good_reply),
 		cmocka_unit_test(test_malformed_replies),
 		cmocka_unit_test(test_refused_request),
+		cmocka_unit_test(test_site_fail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
