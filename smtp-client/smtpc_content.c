@@ -15,9 +15,7 @@
 #include <string.h>
 
 #include "log.h"
-#ifdef HAVE_MIME_CONV
 #include "mime_conv.h"
-#endif
 #include "smtpc_sess.h"
 
 #define BDAT_CHUNK	(64 * 1024)
@@ -56,11 +54,9 @@ smtpc_content_begin(struct smtpc_sess *s)
 	s->bol = 1;
 	strbuf_init(&s->chunk, STRBUF_NOLIMIT);
 	strbuf_init(&s->conv, STRBUF_NOLIMIT);
-#ifdef HAVE_MIME_CONV
 	if (!s->feat.eightbitmime && !var_disable_mime_oconv &&
 	    smtpc_content_8bit(s->msg) == 1)
 		s->mime = mime_conv_new();
-#endif
 	s->state = ST_CONTENT;
 	smtpc_conn_want_write(s, 1);
 }
@@ -68,10 +64,7 @@ smtpc_content_begin(struct smtpc_sess *s)
 void
 smtpc_content_end(struct smtpc_sess *s)
 {
-#ifdef HAVE_MIME_CONV
-	if (s->mime != NULL)
-		mime_conv_free(s->mime);
-#endif
+	mime_conv_free(s->mime);
 	s->mime = NULL;
 	strbuf_release(&s->chunk);
 	strbuf_release(&s->conv);
@@ -125,7 +118,6 @@ smtpc_content_more(struct smtpc_sess *s)
 			strbuf_release(&out);
 			return -1;
 		}
-#ifdef HAVE_MIME_CONV
 		if (s->mime != NULL) {
 			strbuf_reset(&s->conv);
 			if (rc > 0)
@@ -135,7 +127,6 @@ smtpc_content_more(struct smtpc_sess *s)
 				mime_conv_finish(s->mime, &s->conv);
 			encode(s, s->conv.data, s->conv.len, &out);
 		} else
-#endif
 		if (rc > 0) {
 			encode(s, s->chunk.data, s->chunk.len, &out);
 		}

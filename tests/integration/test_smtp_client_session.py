@@ -250,3 +250,36 @@ def test_host_lookup_dns_then_native(new_instance):
             assert len(srv.messages) == 1
     finally:
         srv.close()
+
+
+EIGHT = ("From: vera@localhost\nSubject: 8bit\nMIME-Version: 1.0\n"
+         "Content-Type: text/plain; charset=utf-8\n"
+         "Content-Transfer-Encoding: 8bit\n\ncaf\u00e9 cr\u00e8me\n")
+
+
+def test_8bitmime_passed_or_converted(new_instance):
+    """8-bit mail goes as it is, with BODY=8BITMIME, to a server that
+    offers 8BITMIME, and as quoted-printable to one that does not."""
+    inst = new_instance()
+    yes = Script("ok", ext=["PIPELINING", "8BITMIME"])
+    no = Script("ok", ext=["PIPELINING"])
+    try:
+        transport(inst, {"eight.example": "[127.0.0.1]:%d" % yes.port,
+                         "seven.example": "[127.0.0.1]:%d" % no.port})
+        inst.sendmail(["-f", "vera@localhost", "a@eight.example"], EIGHT.encode())
+        inst.sendmail(["-f", "vera@localhost", "b@seven.example"], EIGHT.encode())
+        log_line(inst, "a@eight.example", "sent")
+        log_line(inst, "b@seven.example", "sent")
+        mail = [c for c in yes.commands if c.upper().startswith("MAIL FROM")][0]
+        assert "BODY=8BITMIME" in mail, mail
+        assert "caf\u00e9 cr\u00e8me".encode() in yes.messages[0]["data"]
+        data = no.messages[0]["data"]
+        assert all(b < 0x80 for b in data), data
+        assert b"Content-Transfer-Encoding: quoted-printable\r\n" in data
+        assert b"Content-Transfer-Encoding: 8bit" not in data
+        assert b"caf=C3=A9 cr=C3=A8me\r\n" in data
+        mail = [c for c in no.commands if c.upper().startswith("MAIL FROM")][0]
+        assert "BODY=" not in mail, mail
+    finally:
+        yes.close()
+        no.close()
