@@ -526,6 +526,19 @@ relay_ok(const char *s)
 	return i > 0;
 }
 
+/* TLS text for the log: printable, no comma (it ends at the next field). */
+static int
+tls_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 250 || (unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] >= 0x7f || s[i] == ',')
+			return 0;
+	return 1;
+}
+
 /* Did the agent say it could not talk to any server of the destination? */
 int
 qmgr_reply_site_fail(const struct ipc_msg *reply)
@@ -550,9 +563,17 @@ job_reply(struct qmgr_job *job, struct ipc_msg *reply)
 	for (i = 0; i < job->n; i++) {
 		/* An agent may name the server it used (smtp: host[addr]:port). */
 		const char *relay = ipc_get_str_n(reply, IPC_ATTR_RELAY, i);
+		const char *tls = ipc_get_str_n(reply, IPC_ATTR_TLS, i);
+		char where[600];
 
 		if (relay == NULL || !relay_ok(relay))
 			relay = job->tp->service;
+		/* The session's TLS goes into the log line after relay=
+		 * ("tls=Verified TLS TLSv1.3 with cipher ..."). */
+		if (tls != NULL && tls[0] != '\0' && tls_ok(tls)) {
+			snprintf(where, sizeof(where), "%s, tls=%s", relay, tls);
+			relay = where;
+		}
 		qmgr_active_result(job->msg, job->idx[i], res[i].result, res[i].dsn,
 		    res[i].text, relay, &job->times);
 		free(res[i].text);

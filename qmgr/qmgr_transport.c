@@ -15,7 +15,9 @@
  * Transports: local (private/$local_transport), virtual (the same agent,
  * with `transport=virtual` in the request: virtual mailbox delivery),
  * error (bounce now with the next hop as the text) and retry (defer with
- * it), smtp and relay (private/smtp and private/relay: smtp-client); any
+ * it), smtp and relay (private/smtp and private/relay: smtp-client),
+ * lmtp (private/lmtp: smtp-client speaking LMTP to "unix:PATH" or
+ * "inet:host:port"); any
  * other name is deferred as unknown.  $relayhost is the next hop of the
  * default and relay classes when their transport names none.  A table in trouble defers.  Bad
  * configuration is fatal at start-up; queue-file addresses only get
@@ -36,13 +38,14 @@
 #include "map.h"
 #include "qmgr.h"
 
-enum { TP_LOCAL, TP_VIRTUAL, TP_SMTP, TP_RELAY, TP_COUNT };
+enum { TP_LOCAL, TP_VIRTUAL, TP_SMTP, TP_RELAY, TP_LMTP, TP_COUNT };
 
 static struct qmgr_transport transports[TP_COUNT + 1] = {
 	[TP_LOCAL] = { .name = "local" },
 	[TP_VIRTUAL] = { .name = "virtual", .agent_mode = "virtual" },
 	[TP_SMTP] = { .name = "smtp" },
 	[TP_RELAY] = { .name = "relay" },
+	[TP_LMTP] = { .name = "lmtp" },
 };
 
 static char *local_nexthop;
@@ -147,6 +150,7 @@ qmgr_transport_init(void)
 	    var_myhostname ? var_myhostname : "localhost");
 	strcpy(transports[TP_SMTP].service, "smtp");
 	strcpy(transports[TP_RELAY].service, "relay");
+	strcpy(transports[TP_LMTP].service, "lmtp");
 	for (i = 0; i < TP_COUNT; i++) {
 		if (transports[i].ready.tqh_last == NULL)
 			TAILQ_INIT(&transports[i].ready);

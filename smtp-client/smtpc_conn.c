@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 
 #include "log.h"
+#include "mail_params.h"
 #include "server.h"
 #include "tls.h"
 #include "smtpc_sess.h"
@@ -171,7 +172,13 @@ smtpc_conn_new(const struct smtpc_target *tg, const char *cache_key)
 		struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
 
 		sun->sun_family = AF_UNIX;
-		strlcpy(sun->sun_path, tg->path, sizeof(sun->sun_path));
+		/* A relative path is under queue_directory, as in Postfix
+		 * ("lmtp:unix:private/dovecot-lmtp"). */
+		if (tg->path[0] == '/')
+			strlcpy(sun->sun_path, tg->path, sizeof(sun->sun_path));
+		else if ((size_t)snprintf(sun->sun_path, sizeof(sun->sun_path),
+		    "%s/%s", var_queue_dir, tg->path) >= sizeof(sun->sun_path))
+			sun->sun_path[0] = '\0';	/* too long: connect fails */
 		sslen = sizeof(*sun);
 	} else if (inet_pton(AF_INET, tg->addr,
 	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {

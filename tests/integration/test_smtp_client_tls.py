@@ -88,8 +88,11 @@ def test_may_encrypt_and_fallback(new_instance, pki, dns):
                       "inject.example": "encrypt"})
         for d in routes:
             inst.sendmail(["-f", "vera@localhost", "a@" + d], MSG)
-        # may + working TLS: sent over TLS, with SNI, and logged.
-        log_line(inst, "a@good.example", "sent")
+        # may + working TLS: sent over TLS, with SNI, and logged (also in
+        # the delivery's own log line).
+        line = log_line(inst, "a@good.example", "sent")
+        assert re.search(r"relay=\S+, tls=\w+ TLS TLSv1\.[23] with cipher \S+ "
+                         r"\(\d+/\d+ bits\), delay=", line), line
         assert good.messages[0]["tls"] is True
         assert MX in good.sni
         assert re.search(r"(Untrusted|Trusted|Verified) TLS connection established "
