@@ -180,6 +180,12 @@ class Script:
                             break
                         data += l
                     env["data"] = data
+                    if self.behave == "stalldot":
+                        # Took the data, never answers: the client's
+                        # smtp_data_done_timeout (or a kill) ends it.
+                        self.stalled = getattr(self, "stalled", 0) + 1
+                        f.read(1)
+                        return
                     self.messages.append(env)
                     conn.sendall(b"250 2.0.0 Ok: queued as SCRIPT1\r\n")
                 elif verb == "BDAT":

@@ -29,16 +29,24 @@ def test_status_and_stop_leave_nothing_behind(new_instance):
 
 
 def test_only_master_and_local_keep_root(new_instance):
+    import smtplib
+    from scripted_smtp import Script
+    # The smtp agent runs while it delivers: to a server that takes the
+    # data and never answers.
+    srv = Script("stalldot")
     inst = new_instance()
+    inst.conf(relayhost="[127.0.0.1]:%d" % srv.port)
     inst.start()
+    inst.sendmail(["far@remote.example"], "Subject: s\n\nx\n")
     inst.sendmail(["sam@localhost"], "Subject: s\n\nx\n")
     inst.wait_messages("sam", 1)
+    wait_until(lambda: getattr(srv, "stalled", 0) > 0, 30, what="the smtp agent")
     # smtpd starts on demand: connect once.
-    import smtplib
     with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
         s.noop()
         pids = inst.pids()
-    for name in ("master", "smtpd", "cleanup", "qmgr", "pickup", "local"):
+    srv.close()
+    for name in ("master", "smtpd", "cleanup", "qmgr", "pickup", "local", "smtp"):
         assert name in pids, (name, pids)
     for name, plist in pids.items():
         for pid in plist:

@@ -283,3 +283,28 @@ def test_8bitmime_passed_or_converted(new_instance):
     finally:
         yes.close()
         no.close()
+
+
+def test_kill_9_of_the_agent_loses_nothing(new_instance):
+    """kill -9 of the smtp agent in the middle of a delivery (the server
+    has the data, its reply never came): the message stays queued, is
+    tried again, and is delivered once the server answers."""
+    import signal
+    inst = new_instance()
+    srv = Script("stalldot")
+    try:
+        transport(inst, {"kill.example": "[127.0.0.1]:%d" % srv.port})
+        inst.sendmail(["-f", "vera@localhost", "a@kill.example"], MSG)
+        wait_until(lambda: getattr(srv, "stalled", 0) > 0, 30, what="the data")
+        for pid in inst.pids().get("smtp", []):
+            os.kill(pid, signal.SIGKILL)
+        line = log_line(inst, "a@kill.example", "deferred")
+        assert srv.messages == []
+        srv.behave = "ok"
+        line = log_line(inst, "a@kill.example", "sent")
+        assert "queued as SCRIPT1" in line, line
+        assert len(srv.messages) >= 1
+        assert b"line one" in srv.messages[0]["data"]
+        wait_until(lambda: inst.queue_files() == [], 30, what="an empty queue")
+    finally:
+        srv.close()
