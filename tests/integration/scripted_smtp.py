@@ -152,6 +152,10 @@ class Script:
                     conn.settimeout(30)
                     f = conn.makefile("rb")
                     tls_active = True
+                elif verb == "MAIL" and b == "stallmail":
+                    while f.read(1):    # never answers MAIL
+                        pass
+                    return
                 elif verb == "MAIL":
                     env = {"from": cmd, "rcpt": [], "tls": tls_active}
                     conn.sendall(b"250 2.1.0 Ok\r\n")
@@ -184,7 +188,8 @@ class Script:
                         # Took the data, never answers: the client's
                         # smtp_data_done_timeout (or a kill) ends it.
                         self.stalled = getattr(self, "stalled", 0) + 1
-                        f.read(1)
+                        while f.read(1):
+                            pass
                         return
                     self.messages.append(env)
                     conn.sendall(b"250 2.0.0 Ok: queued as SCRIPT1\r\n")

@@ -121,6 +121,8 @@ FAILURES = [
     ("manylines", "a@manylines.example", "deferred", "too many lines", None),
     ("dropdata", "a@dropdata.example", "deferred", "lost connection", None),
     ("stall", "a@stall.example", "deferred", "timed out while receiving the initial server greeting", None),
+    ("stallmail", "a@stallmail.example", "deferred", "timed out while receiving the MAIL FROM reply", None),
+    ("stalldot", "a@stalldot.example", "deferred", "timed out while receiving the end of data reply", None),
     ("loop", "a@loop.example", "bounced", "loops back to myself", "5.4.6"),
     ("size", "a@size.example", "bounced", "exceeds size limit 100", "5.3.4"),
     ("ok", "soft@soft.example", "deferred", "450 4.2.0", "4.2.0"),
@@ -138,7 +140,8 @@ def test_failure_classes(new_instance):
                 f.write("%s smtp:[127.0.0.1]:%d\n" % (rcpt.split("@")[1],
                                                       servers[b].port))
         # The stall case must end by our timeout, not the server's.
-        configure(inst, transport_maps="texthash:" + tmap, smtp_helo_timeout="2s")
+        configure(inst, transport_maps="texthash:" + tmap, smtp_helo_timeout="2s",
+                  smtp_mail_timeout="2s", smtp_data_done_timeout="2s")
         inst.start()
         big = MSG + ("x" * 70 + "\n") * 10
         for b, rcpt, *_ in FAILURES:
