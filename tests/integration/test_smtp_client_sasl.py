@@ -109,3 +109,33 @@ def test_no_password_in_clear_unless_configured(new_instance):
         assert base64.b64decode(auth[0].split()[2]) == b"\0alice\0alice-pw"
     finally:
         srv.close()
+
+
+def test_sender_dependent_authentication(new_instance):
+    """smtp_sender_dependent_authentication: the sender's own login when
+    the table has one, else the server's; connections are not shared
+    between senders."""
+    srv = Script("ok", ext=["PIPELINING", "AUTH PLAIN"])
+    try:
+        inst = new_instance()
+        pw = os.path.join(inst.dir, "sasl_passwd")
+        with open(pw, "w") as f:
+            f.write("alice@home.test alice:alice-own\n")
+            f.write("[127.0.0.1]:%d shared:shared-pw\n" % srv.port)
+        inst.conf(myhostname="home.test", relayhost="[127.0.0.1]:%d" % srv.port,
+                  smtp_sasl_auth_enable="yes",
+                  smtp_sasl_password_maps="texthash:" + pw,
+                  smtp_sasl_security_options="noanonymous",
+                  smtp_sender_dependent_authentication="yes",
+                  smtp_connection_cache_time_limit="30s")
+        inst.start()
+        inst.sendmail(["-f", "alice@home.test", "x@far.example"], MSG)
+        log_line(inst, "x@far.example", "sent")
+        inst.sendmail(["-f", "bob@home.test", "y@far.example"], MSG)
+        log_line(inst, "y@far.example", "sent")
+        logins = [base64.b64decode(c.split()[2]) for c in srv.commands
+                  if c.upper().startswith("AUTH PLAIN ")]
+        assert logins == [b"\0alice\0alice-own", b"\0shared\0shared-pw"], logins
+        assert srv.connections == 2
+    finally:
+        srv.close()
