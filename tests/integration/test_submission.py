@@ -74,7 +74,14 @@ def ipc_recv(sock):
 
 
 class FakeAuth:
-    """private/auth: PLAIN and LOGIN against USERS."""
+    """private/auth: PLAIN and LOGIN against USERS.
+
+    Only the thread blocked in a socket closes it: close() shuts the
+    listener down to wake the accept loop, which then closes it.  (A
+    listener closed under a blocked accept() leaves that thread holding
+    the descriptor number; the kernel restarts the call with it after an
+    ignored signal such as SIGCHLD, and it then takes the connections of
+    whatever socket got the number next -- see scripted_smtp.py.)"""
 
     def __init__(self, inst):
         self.path = os.path.join(inst.spool, "private", "auth")
@@ -89,12 +96,16 @@ class FakeAuth:
         self.thread.start()
 
     def loop(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+        try:
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    return
+                conn.settimeout(30)
+                threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+        finally:
+            self.sock.close()
 
     def verdict(self, user, password):
         if user == "temp":
@@ -108,42 +119,53 @@ class FakeAuth:
 
     def serve(self, conn):
         with conn:
-            req = ipc_recv(conn)
-            if req is None:
-                return
-            self.requests.append(req)
-            if req.get("req") == "mechs":
-                conn.sendall(ipc_encode([("auth_status", "ok"), ("mechs", "PLAIN LOGIN")]))
-                return
-            mech, resp = req.get("mech"), req.get("resp")
-            if mech == "PLAIN":
-                if resp is None:
-                    conn.sendall(ipc_encode([("auth_status", "continue"), ("challenge", b"")]))
-                    step = ipc_recv(conn)
-                    self.requests.append(step)
-                    if step is None or step.get("req") != "auth-step":
-                        return
-                    resp = step["resp"]
-                parts = resp.split(b"\0")
-                if len(parts) != 3:
-                    conn.sendall(ipc_encode([("auth_status", "fail"), ("reason", FAIL)]))
+            try:
+                self.converse(conn)
+            except OSError:     # a timeout or a reset: submission sees the end
+                pass
+
+    def converse(self, conn):
+        req = ipc_recv(conn)
+        if req is None:
+            return
+        self.requests.append(req)
+        if req.get("req") == "mechs":
+            conn.sendall(ipc_encode([("auth_status", "ok"), ("mechs", "PLAIN LOGIN")]))
+            return
+        mech, resp = req.get("mech"), req.get("resp")
+        if mech == "PLAIN":
+            if resp is None:
+                conn.sendall(ipc_encode([("auth_status", "continue"), ("challenge", b"")]))
+                step = ipc_recv(conn)
+                self.requests.append(step)
+                if step is None or step.get("req") != "auth-step":
                     return
-                conn.sendall(ipc_encode(self.verdict(parts[1].decode(), parts[2].decode())))
-            elif mech == "LOGIN":
-                answers = []
-                if resp is not None:
-                    answers.append(resp)
-                for prompt in (b"Username:", b"Password:")[len(answers):]:
-                    conn.sendall(ipc_encode([("auth_status", "continue"), ("challenge", prompt)]))
-                    step = ipc_recv(conn)
-                    self.requests.append(step)
-                    if step is None or step.get("req") != "auth-step":
-                        return
-                    answers.append(step["resp"])
-                conn.sendall(ipc_encode(self.verdict(answers[0].decode(), answers[1].decode())))
+                resp = step["resp"]
+            parts = resp.split(b"\0")
+            if len(parts) != 3:
+                conn.sendall(ipc_encode([("auth_status", "fail"), ("reason", FAIL)]))
+                return
+            conn.sendall(ipc_encode(self.verdict(parts[1].decode(), parts[2].decode())))
+        elif mech == "LOGIN":
+            answers = []
+            if resp is not None:
+                answers.append(resp)
+            for prompt in (b"Username:", b"Password:")[len(answers):]:
+                conn.sendall(ipc_encode([("auth_status", "continue"), ("challenge", prompt)]))
+                step = ipc_recv(conn)
+                self.requests.append(step)
+                if step is None or step.get("req") != "auth-step":
+                    return
+                answers.append(step["resp"])
+            conn.sendall(ipc_encode(self.verdict(answers[0].decode(), answers[1].decode())))
 
     def close(self):
-        self.sock.close()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)    # accept() fails: EINVAL
+        except OSError:
+            pass
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "the fake auth accept loop did not end"
 
 
 # ---- helpers ---------------------------------------------------------------
