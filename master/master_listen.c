@@ -25,7 +25,11 @@
 #include "qfile.h"
 
 #define MASTER_INET_BACKLOG	512
-#define MASTER_UNIX_BACKLOG	128
+/* Internal services (cleanup above all) see bursts: every smtpd session
+ * connects to cleanup at MAIL FROM, and a full backlog makes a
+ * non-blocking connect fail at once with EAGAIN (a 451 to the client).
+ * The kernel clamps this to net.core.somaxconn. */
+#define MASTER_UNIX_BACKLOG	1024
 
 const char *
 master_listen_default_host(const char *inet_interfaces)
