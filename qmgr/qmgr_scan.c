@@ -157,11 +157,44 @@ qmgr_scan_kick(void)
 		arm_scan(RESCAN_KICK_MS);
 }
 
+/* A flush: make every deferred message due now (its mtime is its next
+ * retry time), so that the scans that follow take all of them, batch by
+ * batch, and not only the first batch.  A message deferred again later
+ * gets a new retry time as usual. */
+static void
+make_all_due(void)
+{
+	char path[PATH_MAX];
+	struct timespec ts[2];
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/%s", var_queue_dir, QDIR_DEFERRED);
+	if ((dir = opendir(path)) == NULL) {
+		log_warn_errno("open %s", path);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[1] = ts[0];
+	while ((de = readdir(dir)) != NULL) {
+		if (!qfile_id_valid(de->d_name) ||
+		    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_mtime <= ts[0].tv_sec)
+			continue;
+		if (utimensat(dirfd(dir), de->d_name, ts, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno != ENOENT)
+			log_warn_errno("%s: cannot make it due", de->d_name);
+	}
+	closedir(dir);
+}
+
 void
 qmgr_scan_trigger(void)
 {
 	/* 'F' (sendmail -q, tegami queue flush): every deferred message is due. */
 	if (server_trigger_byte() == 'F') {
+		make_all_due();
 		flush_due = 1;
 		/* A flush says the sites are back: retry them now. */
 		qmgr_dispatch_revive();

@@ -35,3 +35,31 @@ def test_two_hundred_sessions_at_once(new_instance):
     finally:
         sink.kill()
         sink.wait()
+
+
+def test_flush_drains_more_than_one_batch(new_instance):
+    """A flush makes every deferred message due, not only the first batch
+    qmgr takes into active/ (qmgr_message_active_limit = 5 here, retry
+    time an hour away): all 20 go as soon as the site is back."""
+    inst = new_instance()
+    port = free_port()
+    inst.conf(relayhost="[127.0.0.1]:%d" % port, qmgr_message_active_limit="5",
+              minimal_backoff_time="3600s", maximal_backoff_time="3600s")
+    inst.start()
+    for i in range(20):
+        inst.sendmail(["-f", "vera@localhost", "d%d@remote.example" % i],
+                      "Subject: %d\n\nwaiting\n" % i)
+    wait_until(lambda: len(inst.queue_files("deferred")) == 20, 120,
+               what="20 deferred messages")
+    sink = subprocess.Popen([SMTP_SINK, "-u", "nobody", "127.0.0.1:%d" % port, "64"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: not port_free(port), 10, what="smtp-sink")
+        inst.tegami("queue", "flush", check=True)
+        wait_until(lambda: len(re.findall(r"to=<d\d+@remote\.example>.*status=sent",
+                                          inst.log())) == 20, 60,
+                   what="20 deliveries after the flush")
+        wait_until(lambda: inst.queue_files() == [], 30, what="an empty queue")
+    finally:
+        sink.kill()
+        sink.wait()
