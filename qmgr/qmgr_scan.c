@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <event2/event.h>
@@ -30,6 +31,7 @@
 
 #define RESCAN_BUSY_MS	1000	/* while messages are active or left waiting */
 #define RESCAN_KICK_MS	100	/* after capacity was freed */
+#define FD_RESERVE	256	/* descriptors kept for agents, triggers, logs */
 
 static struct event *scan_ev;		/* the next incoming/ (and maybe deferred/) scan */
 static struct event *deferred_ev;	/* every queue_run_delay */
@@ -75,6 +77,19 @@ collect(const char *subdir, int check_due, size_t room, char (*ids)[QFILE_ID_LEN
 	return n;
 }
 
+/* How many more queue files this process may hold open. */
+static size_t
+fd_room(void)
+{
+	struct rlimit rl;
+	size_t limit, used = qmgr_active_count() + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return (size_t)-1;
+	limit = (size_t)rl.rlim_cur;
+	return limit > used ? limit - used : 0;
+}
+
 /* Move due files of SUBDIR into active/ and open them. The names are
  * collected first: a message may come back to deferred/ during the loop. */
 static void
@@ -90,6 +105,16 @@ scan_dir(const char *subdir, int check_due, int *more)
 	room = (size_t)var_qmgr_active_limit - qmgr_active_count();
 	if (room > 10000)
 		room = 10000;		/* one batch; the rest on the next scan */
+	/* Every active message holds its queue file open: never take more
+	 * than the descriptor limit allows (a failed open would strand the
+	 * file in active/ until the next start). */
+	if (room > fd_room()) {
+		room = fd_room();
+		if (room == 0) {
+			*more = 1;
+			return;
+		}
+	}
 	ids = xcalloc(room, sizeof(*ids));
 	n = collect(subdir, check_due, room, ids, more);
 	if (n == room)
