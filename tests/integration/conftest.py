@@ -6,6 +6,7 @@ started and stopped with the `tegami` command, talked to with real clients
 daemon: a test that passes has driven the real processes.
 """
 import os
+import re
 import random
 import shutil
 import signal
@@ -208,6 +209,19 @@ class Instance:
                 pass
         return names
 
+
+
+def log_line(inst, rcpt, status, timeout=60):
+    """Wait for the delivery log line of rcpt with status (a regex such as
+    "sent" or "(deferred|bounced)"); the line.  The log shows bytes
+    outside ASCII as "?"."""
+    addr = re.escape(rcpt.encode().decode("ascii", "replace")).replace("\ufffd", "\\?+")
+    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (addr, status), re.M)
+
+    def found():
+        m = pat.search(inst.log())
+        return m.group(0) if m else None
+    return wait_until(found, timeout, what="%s %s" % (rcpt, status))
 
 def read_reply(f):
     """One whole SMTP reply from a binary file object: (code, [lines]).

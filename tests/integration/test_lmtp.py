@@ -9,19 +9,11 @@ import re
 
 import pytest
 
-from conftest import wait_until
+from conftest import log_line
 from dovecot_peer import DovecotPeer
 
 MSG = "From: vera@localhost\nSubject: lmtp\n\nto the mailbox server\n"
 
-
-def log_line(inst, rcpt, status, timeout=60):
-    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (re.escape(rcpt), status), re.M)
-
-    def found():
-        m = pat.search(inst.log())
-        return m.group(0) if m else None
-    return wait_until(found, timeout, what="%s %s" % (rcpt, status))
 
 
 @pytest.fixture

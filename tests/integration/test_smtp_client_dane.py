@@ -11,9 +11,8 @@ dnssec.py), validated by tegami's resolver against the zone's trust anchor.
 import os
 import re
 
-import pytest
 
-from conftest import wait_until
+from conftest import log_line
 from dnssec import DnssecDns, dane_records, tlsa_rdata
 from peer_common import TestCA
 from scripted_smtp import Script
@@ -21,14 +20,6 @@ from scripted_smtp import Script
 MYHOST = "client.test"
 MSG = "From: vera@localhost\nSubject: dane\n\nover DANE\n"
 
-
-def log_line(inst, rcpt, status, timeout=60):
-    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (re.escape(rcpt), status), re.M)
-
-    def found():
-        m = pat.search(inst.log())
-        return m.group(0) if m else None
-    return wait_until(found, timeout, what="%s %s" % (rcpt, status))
 
 
 def test_dane_levels(new_instance, tmp_path):

@@ -11,23 +11,13 @@ import os
 import re
 import smtplib
 
-from conftest import wait_until
+from conftest import log_line, wait_until
 from dnsserver import DnsServer
 from scripted_smtp import Script
 
 MYHOST = "client.test"
 MSG = "From: vera@localhost\nSubject: session\n\nline one\n.leading dot\n"
 
-
-def log_line(inst, rcpt, status, timeout=60):
-    # The log shows bytes outside ASCII as "?".
-    addr = re.escape(rcpt.encode().decode("ascii", "replace")).replace("\ufffd", "\\?+")
-    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (addr, status), re.M)
-
-    def found():
-        m = pat.search(inst.log())
-        return m.group(0) if m else None
-    return wait_until(found, timeout, what="%s %s" % (rcpt, status))
 
 
 def transport(inst, routes, **settings):

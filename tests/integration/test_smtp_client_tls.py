@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from conftest import wait_until
+from conftest import log_line
 from dnsserver import DnsServer
 from peer_common import TestCA
 from scripted_smtp import Script
@@ -23,14 +23,6 @@ MYHOST = "client.test"
 MSG = "From: vera@localhost\nSubject: tls\n\nover TLS\n"
 MX = "mx.tls.example"
 
-
-def log_line(inst, rcpt, status, timeout=60):
-    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (re.escape(rcpt), status), re.M)
-
-    def found():
-        m = pat.search(inst.log())
-        return m.group(0) if m else None
-    return wait_until(found, timeout, what="%s %s" % (rcpt, status))
 
 
 @pytest.fixture

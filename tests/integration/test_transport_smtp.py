@@ -10,13 +10,11 @@ import glob
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 
-import pytest
 
-from conftest import wait_until
+from conftest import log_line, wait_until
 from dnsserver import DnsServer
 from scripted_smtp import Script, free_port
 
@@ -24,14 +22,6 @@ SMTP_SINK = "/usr/sbin/smtp-sink"
 MYHOST = "client.test"
 MSG = "From: vera@localhost\nSubject: outbound\n\nline one\n.leading dot\n"
 
-
-def log_line(inst, rcpt, status):
-    pat = re.compile(r"^.*to=<%s>.*status=%s.*$" % (re.escape(rcpt), status), re.M)
-
-    def found():
-        m = pat.search(inst.log())
-        return m.group(0) if m else None
-    return wait_until(found, 60, what="%s %s" % (rcpt, status))
 
 
 def bounce_texts(inst):
